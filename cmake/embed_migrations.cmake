@@ -1,0 +1,10 @@
+# Writes a C++ source holding the given SQL files as (name, text) pairs, in file-name order.
+set(body "// Generated from SQL migration files; do not edit.\n#include \"common/migrations.h\"\n\nnamespace routeall::${NS} {\nconst std::vector<routeall::Migration>& Migrations() {\n  static const std::vector<routeall::Migration> kAll = {\n")
+string(REPLACE "|" ";" files "${FILES}")
+foreach(f ${files})
+  get_filename_component(fname ${f} NAME)
+  file(READ ${f} sql)
+  string(APPEND body "    {\"${fname}\", R\"routeall_sql(${sql})routeall_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return kAll;\n}\n}  // namespace routeall::${NS}\n")
+file(WRITE ${OUT} "${body}")

@@ -1,0 +1,275 @@
+// HttpServer: Beast accept/read loop on io threads, handlers on an elastic worker pool.
+#include "gateway/http_server.h"
+
+#include <future>
+#include <optional>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace routeall::gateway {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+struct HttpServer::Shared {
+  explicit Shared(const HttpServerOptions& opts, HttpHandler h)
+      : options(opts), handler(std::move(h)), ioc(opts.io_threads),
+        acceptor(net::make_strand(ioc)), workers(opts.min_workers, opts.max_workers) {}
+
+  HttpServerOptions options;
+  HttpHandler handler;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  ElasticThreadPool workers;
+  std::atomic<int> in_flight{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> io_stopped{false};
+};
+
+namespace {
+
+HttpResponse PlainError(http::status status, std::string_view type, std::string_view message) {
+  HttpResponse res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  nlohmann::json body = {{"error", {{"message", message}, {"type", type}, {"code", nullptr}}}};
+  res.body() = body.dump();
+  res.prepare_payload();
+  return res;
+}
+
+class Session : public std::enable_shared_from_this<Session>, public ResponseWriter {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<HttpServer::Shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)) {}
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  }
+
+  // ResponseWriter
+  bool Send(HttpResponse res) override {
+    if (started_ || broken_) return false;
+    started_ = true;
+    finished_ = true;
+    res.keep_alive(keep_alive_);
+    res.prepare_payload();
+    auto sp = std::make_shared<HttpResponse>(std::move(res));
+    return Blocking([this, sp](std::function<void(bool)> done) {
+      stream_.expires_after(shared_->options.write_timeout);
+      http::async_write(stream_, *sp, [sp, done](beast::error_code ec, size_t) { done(!ec); });
+    });
+  }
+
+  bool BeginStream(http::response_header<> header) override {
+    if (started_ || broken_) return false;
+    started_ = true;
+    streaming_ = true;
+    auto res = std::make_shared<http::response<http::empty_body>>(std::move(header));
+    res->version(11);
+    res->keep_alive(keep_alive_);
+    res->chunked(true);
+    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    return Blocking([this, res, sr](std::function<void(bool)> done) {
+      stream_.expires_after(shared_->options.write_timeout);
+      http::async_write_header(stream_, *sr, [res, sr, done](beast::error_code ec, size_t) { done(!ec); });
+    });
+  }
+
+  bool Write(std::string_view data) override {
+    if (!streaming_ || finished_ || broken_) return false;
+    if (data.empty()) return true;  // an empty chunk would end the body
+    return Blocking([this, data](std::function<void(bool)> done) {
+      stream_.expires_after(shared_->options.write_timeout);
+      net::async_write(stream_, http::make_chunk(net::const_buffer(data.data(), data.size())),
+                       [done](beast::error_code ec, size_t) { done(!ec); });
+    });
+  }
+
+  bool EndStream() override {
+    if (!streaming_ || finished_ || broken_) return false;
+    finished_ = true;
+    return Blocking([this](std::function<void(bool)> done) {
+      stream_.expires_after(shared_->options.write_timeout);
+      net::async_write(stream_, http::make_chunk_last(), [done](beast::error_code ec, size_t) { done(!ec); });
+    });
+  }
+
+  bool Started() const override { return started_; }
+
+ private:
+  // Runs op on the connection's strand and waits for its completion; a failed write marks
+  // the connection broken so the handler learns the client is gone.
+  bool Blocking(const std::function<void(std::function<void(bool)>)>& op) {
+    auto p = std::make_shared<std::promise<bool>>();
+    auto fut = p->get_future();
+    net::post(stream_.get_executor(), [self = shared_from_this(), op, p] {
+      op([p](bool ok) { p->set_value(ok); });
+    });
+    while (fut.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
+      if (shared_->io_stopped.load()) {
+        broken_ = true;
+        return false;
+      }
+    }
+    bool ok = fut.get();
+    if (!ok) broken_ = true;
+    return ok;
+  }
+
+  void DoRead() {
+    if (shared_->stopping.load()) return Close();
+    parser_.emplace();
+    parser_->body_limit(shared_->options.max_body_bytes);
+    parser_->header_limit(64 * 1024);
+    stream_.expires_after(shared_->options.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return SendAndClose(PlainError(http::status::payload_too_large, "invalid_request_error",
+                                     "request body is too large"));
+    }
+    if (ec == http::error::header_limit) {
+      return SendAndClose(PlainError(http::status::request_header_fields_too_large,
+                                     "invalid_request_error", "request headers are too large"));
+    }
+    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+      return Close();
+    }
+    if (ec) {
+      return SendAndClose(PlainError(http::status::bad_request, "invalid_request_error",
+                                     absl::StrCat("malformed HTTP request: ", ec.message())));
+    }
+    req_ = parser_->release();
+    keep_alive_ = req_.keep_alive();
+    started_ = streaming_ = finished_ = broken_ = false;
+    stream_.expires_never();
+    shared_->in_flight.fetch_add(1);
+    bool queued = shared_->workers.Submit([self = shared_from_this()] { self->RunHandler(); });
+    if (!queued) {
+      shared_->in_flight.fetch_sub(1);
+      SendAndClose(PlainError(http::status::service_unavailable, "server_error",
+                              "the gateway is at its concurrency limit; retry shortly"));
+    }
+  }
+
+  void RunHandler() {
+    try {
+      shared_->handler(req_, *this);
+    } catch (const std::exception& e) {
+      // Handlers report errors as responses; an escaped exception is a bug, not a crash.
+      LogError("handler threw", {{"error", e.what()}, {"target", std::string(req_.target())}});
+    }
+    if (!started_) {
+      Send(PlainError(http::status::internal_server_error, "server_error", "internal error"));
+    } else if (streaming_ && !finished_) {
+      EndStream();
+    }
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->AfterExchange(); });
+  }
+
+  void AfterExchange() {
+    shared_->in_flight.fetch_sub(1);
+    if (broken_ || !keep_alive_ || shared_->stopping.load()) return Close();
+    DoRead();
+  }
+
+  void SendAndClose(HttpResponse res) {
+    res.keep_alive(false);
+    auto sp = std::make_shared<HttpResponse>(std::move(res));
+    stream_.expires_after(shared_->options.write_timeout);
+    http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code, size_t) {
+      self->Close();
+    });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequest req_;
+  std::shared_ptr<HttpServer::Shared> shared_;
+  bool keep_alive_ = false;
+  bool started_ = false;
+  bool streaming_ = false;
+  bool finished_ = false;
+  bool broken_ = false;
+};
+
+void DoAccept(std::shared_ptr<HttpServer::Shared> shared) {
+  auto* raw = shared.get();
+  raw->acceptor.async_accept(net::make_strand(raw->ioc), [shared](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (!shared->stopping.load() && ec != net::error::operation_aborted) DoAccept(shared);
+      return;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::make_shared<Session>(std::move(socket), shared)->Start();
+    DoAccept(shared);
+  });
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                              HttpHandler handler) {
+  std::unique_ptr<HttpServer> server(new HttpServer());
+  server->shared_ = std::make_shared<Shared>(options, std::move(handler));
+  auto& acc = server->shared_->acceptor;
+  beast::error_code ec;
+  auto addr = net::ip::make_address(options.host, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad --host: ", options.host));
+  tcp::endpoint ep(addr, static_cast<unsigned short>(options.port));
+  acc.open(ep.protocol(), ec);
+  if (!ec) acc.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.host, ":", options.port, ": ", ec.message()));
+  }
+  server->port_ = acc.local_endpoint().port();
+  DoAccept(server->shared_);
+  for (int i = 0; i < std::max(1, options.io_threads); ++i) {
+    server->io_threads_.emplace_back([shared = server->shared_] { shared->ioc.run(); });
+  }
+  return server;
+}
+
+void HttpServer::Stop(std::chrono::milliseconds drain) {
+  if (stopped_) return;
+  stopped_ = true;
+  shared_->stopping = true;
+  net::post(shared_->acceptor.get_executor(), [shared = shared_] {
+    beast::error_code ec;
+    shared->acceptor.close(ec);
+  });
+  auto deadline = std::chrono::steady_clock::now() + drain;
+  while (shared_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  shared_->io_stopped = true;
+  shared_->ioc.stop();
+  for (auto& t : io_threads_) t.join();
+  shared_->workers.Stop();
+}
+
+HttpServer::~HttpServer() { Stop(std::chrono::milliseconds(0)); }
+
+}  // namespace routeall::gateway

@@ -1,0 +1,80 @@
+// HTTP/1.1 server on Boost.Beast: keep-alive, TCP_NODELAY, bounded bodies, and handlers
+// that run on a worker thread and may stream (SSE) with blocking, flushed writes.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/status/statusor.h"
+#include "common/thread_pool.h"
+
+namespace routeall::gateway {
+
+namespace http = boost::beast::http;
+
+using HttpRequest = http::request<http::string_body>;
+using HttpResponse = http::response<http::string_body>;
+
+// How a handler answers. Every call blocks the handler's thread until the bytes are handed
+// to the socket, so a slow client slows its own upstream read and nothing else.
+class ResponseWriter {
+ public:
+  virtual ~ResponseWriter() = default;
+  // Sends one complete response (Content-Length set from the body).
+  virtual bool Send(HttpResponse response) = 0;
+  // Starts a chunked response; returns false when the client is gone.
+  virtual bool BeginStream(http::response_header<> header) = 0;
+  // Writes one chunk and flushes it; returns false when the client is gone.
+  virtual bool Write(std::string_view data) = 0;
+  // Ends the chunked response.
+  virtual bool EndStream() = 0;
+  // Whether anything was sent yet (the failover loop may only retry before that).
+  virtual bool Started() const = 0;
+};
+
+using HttpHandler = std::function<void(const HttpRequest&, ResponseWriter&)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  int io_threads = 2;
+  int min_workers = 4;
+  int max_workers = 4096;
+  size_t max_body_bytes = 32 << 20;
+  std::chrono::seconds idle_timeout{75};
+  // A client that does not take a chunk within this time is treated as gone.
+  std::chrono::seconds write_timeout{60};
+};
+
+class HttpServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
+                                                           HttpHandler handler);
+  ~HttpServer();
+
+  int port() const { return port_; }
+  // Stops accepting, waits up to drain for in-flight exchanges, then closes everything.
+  void Stop(std::chrono::milliseconds drain);
+
+  struct Shared;
+
+ private:
+  HttpServer() = default;
+
+  std::shared_ptr<Shared> shared_;
+  std::vector<std::thread> io_threads_;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace routeall::gateway

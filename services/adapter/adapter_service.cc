@@ -1,0 +1,2 @@
+// AdapterServiceImpl.
+#include "services/adapter/adapter_service.h"

@@ -1,0 +1,2 @@
+// AuthServiceImpl.
+#include "services/auth/auth_service.h"

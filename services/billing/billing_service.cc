@@ -1,0 +1,2 @@
+// BillingServiceImpl.
+#include "services/billing/billing_service.h"

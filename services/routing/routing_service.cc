@@ -1,0 +1,2 @@
+// RoutingServiceImpl.
+#include "services/routing/routing_service.h"
