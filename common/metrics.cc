@@ -1,7 +1,10 @@
 // MetricsServer on prometheus-cpp's pull exposer.
 #include "common/metrics.h"
 
+#include <chrono>
 #include <exception>
+
+#include <prometheus/gauge.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -23,6 +26,22 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("metrics listener on ", address, ": ", e.what()));
   }
+}
+
+void RegisterProcessMetrics(prometheus::Registry& registry, const std::string& service) {
+  prometheus::BuildGauge()
+      .Name("routeall_" + service + "_up")
+      .Help("1 while this " + service + " process is serving")
+      .Register(registry)
+      .Add({})
+      .Set(1);
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  prometheus::BuildGauge()
+      .Name("routeall_" + service + "_start_time_seconds")
+      .Help("Unix time at which this " + service + " process started")
+      .Register(registry)
+      .Add({})
+      .Set(std::chrono::duration<double>(now).count());
 }
 
 }  // namespace routeall

@@ -28,4 +28,7 @@ class MetricsServer {
   int port_;
 };
 
+// routeall_<service>_up (1 while serving) and routeall_<service>_start_time_seconds.
+void RegisterProcessMetrics(prometheus::Registry& registry, const std::string& service);
+
 }  // namespace routeall

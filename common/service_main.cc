@@ -59,6 +59,8 @@ int RunService(const ServiceDefaults& defaults, int argc, char** argv, const Ser
     return 1;
   }
 
+  RegisterProcessMetrics(*registry, defaults.name);
+
   ServiceContext ctx(*config, registry);
   auto parts = wire(ctx);
   if (!parts.ok()) {
