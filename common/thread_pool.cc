@@ -13,8 +13,8 @@ ElasticThreadPool::~ElasticThreadPool() { Stop(); }
 bool ElasticThreadPool::Submit(std::function<void()> task) {
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) return false;
-  // Queued tasks each need an idle thread; spawn when there are not enough.
-  if (static_cast<int>(queue_.size()) >= idle_) {
+  // Every queued or running task holds a thread; spawn when none is left for this one.
+  if (queue_.size() + busy_ >= threads_.size()) {
     if (static_cast<int>(threads_.size()) >= max_threads_) return false;
     threads_.emplace_back([this] { Worker(); });
   }
@@ -27,15 +27,15 @@ bool ElasticThreadPool::Submit(std::function<void()> task) {
 void ElasticThreadPool::Worker() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    ++idle_;
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    --idle_;
     if (queue_.empty()) return;  // stopping and nothing left
     auto task = std::move(queue_.front());
     queue_.pop_front();
+    ++busy_;
     lock.unlock();
     task();
     lock.lock();
+    --busy_;
   }
 }
 
@@ -59,7 +59,7 @@ int ElasticThreadPool::threads() const {
 
 int ElasticThreadPool::busy() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return static_cast<int>(threads_.size()) - idle_;
+  return static_cast<int>(busy_);
 }
 
 }  // namespace routeall

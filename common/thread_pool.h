@@ -35,7 +35,7 @@ class ElasticThreadPool {
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
   std::vector<std::thread> threads_;
-  int idle_ = 0;
+  size_t busy_ = 0;
   bool stopping_ = false;
 };
 

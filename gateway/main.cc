@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
   auto metrics = routeall::MetricsServer::Start(host + ":" + std::to_string(*metrics_port), registry);
   if (!metrics.ok()) return Fail("cannot start metrics", metrics.status());
 
+  routeall::RegisterProcessMetrics(*registry, "gateway");
+
   routeall::gateway::HttpServerOptions opts;
   opts.host = host;
   opts.port = static_cast<int>(*http_port);
