@@ -1,27 +1,29 @@
-// Wires the HTTP edge: config, metrics, the Beast server and the public routes.
+// Wires the HTTP edge: config, metrics, service clients, the public routes and the admin API.
 #include <csignal>
 #include <unistd.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
 
 #include "common/config.h"
+#include "common/crypto.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "gateway/admin_api.h"
+#include "gateway/chat_pipeline.h"
+#include "gateway/clients.h"
 #include "gateway/http_server.h"
+#include "gateway/openai_dialect.h"
 
 extern char** environ;
 
 namespace {
 
 using routeall::gateway::http::status;
-
-routeall::gateway::HttpResponse Json(status s, const nlohmann::json& body) {
-  routeall::gateway::HttpResponse res{s, 11};
-  res.set(routeall::gateway::http::field::content_type, "application/json");
-  res.body() = body.dump();
-  return res;
-}
 
 int Fail(std::string_view what, const absl::Status& st) {
   routeall::LogError(what, {{"error", st.ToString()}});
@@ -39,7 +41,10 @@ int main(int argc, char** argv) {
   auto metrics_port = config->GetInt("metrics-port", 9100);
   auto io_threads = config->GetInt("io-threads", 2);
   auto drain = config->GetMillis("drain-ms", std::chrono::milliseconds(10000));
-  for (const absl::Status& s : {http_port.status(), metrics_port.status(), io_threads.status(), drain.status()}) {
+  auto max_attempts = config->GetInt("max-attempts", 3);
+  auto auth_ttl = config->GetMillis("auth-cache-ms", std::chrono::milliseconds(10000));
+  for (const absl::Status& s : {http_port.status(), metrics_port.status(), io_threads.status(), drain.status(),
+                                max_attempts.status(), auth_ttl.status()}) {
     if (!s.ok()) return Fail("bad configuration", s);
   }
   std::string host = config->GetString("host", "127.0.0.1");
@@ -47,23 +52,64 @@ int main(int argc, char** argv) {
   auto registry = std::make_shared<prometheus::Registry>();
   auto metrics = routeall::MetricsServer::Start(host + ":" + std::to_string(*metrics_port), registry);
   if (!metrics.ok()) return Fail("cannot start metrics", metrics.status());
-
   routeall::RegisterProcessMetrics(*registry, "gateway");
+  auto& requests = prometheus::BuildCounter()
+                       .Name("routeall_gateway_requests_total")
+                       .Help("Chat requests by dialect, stream flag and HTTP status")
+                       .Register(*registry);
+  auto& attempts = prometheus::BuildCounter()
+                       .Name("routeall_gateway_upstream_attempts_total")
+                       .Help("Upstream attempts made for chat requests (more than requests means failover)")
+                       .Register(*registry)
+                       .Add({});
+
+  auto auth_ch = routeall::gateway::MakeServiceChannel(config->GetString("auth-addr", "127.0.0.1:7101"));
+  auto routing_ch = routeall::gateway::MakeServiceChannel(config->GetString("routing-addr", "127.0.0.1:7102"));
+  auto adapter_ch = routeall::gateway::MakeServiceChannel(config->GetString("adapter-addr", "127.0.0.1:7103"));
+  auto billing_ch = routeall::gateway::MakeServiceChannel(config->GetString("billing-addr", "127.0.0.1:7104"));
+  auto steady = [] { return std::chrono::steady_clock::now(); };
+  routeall::gateway::GrpcAuthClient auth(auth_ch, *auth_ttl, std::chrono::milliseconds(1000), steady);
+  routeall::gateway::GrpcRoutingClient routing(routing_ch);
+  routeall::gateway::GrpcAdapterClient adapter(adapter_ch);
+  routeall::gateway::ChatPipelineOptions popts;
+  popts.max_attempts = static_cast<int>(*max_attempts);
+  routeall::gateway::ChatPipeline pipeline(
+      auth, routing, adapter, popts, [] { return routeall::RandomHex(12); },
+      [] { return static_cast<int64_t>(std::time(nullptr)); },
+      [&](const routeall::gateway::ChatResult& r) {
+        requests.Add({{"dialect", "openai"}, {"stream", r.stream ? "true" : "false"},
+                      {"status", std::to_string(r.http_status)}})
+            .Increment();
+        attempts.Increment(r.attempts);
+      });
+  routeall::gateway::AdminApi admin(config->GetString("admin-token", ""), auth_ch, routing_ch, billing_ch);
+  routeall::gateway::OpenAIDialect openai;
 
   routeall::gateway::HttpServerOptions opts;
   opts.host = host;
   opts.port = static_cast<int>(*http_port);
   opts.io_threads = static_cast<int>(*io_threads);
   auto server = routeall::gateway::HttpServer::Start(
-      opts, [](const routeall::gateway::HttpRequest& req, routeall::gateway::ResponseWriter& out) {
-        if (req.target() == "/healthz" || req.target() == "/readyz") {
-          out.Send(Json(status::ok, {{"status", "ok"}}));
+      opts, [&](const routeall::gateway::HttpRequest& req, routeall::gateway::ResponseWriter& out) {
+        std::string_view target(req.target().data(), req.target().size());
+        std::string_view path = target.substr(0, target.find('?'));
+        if (path == "/v1/chat/completions" && req.method() == routeall::gateway::http::verb::post) {
+          return pipeline.Handle(openai, req, out);
+        }
+        if (path == "/v1/models" && req.method() == routeall::gateway::http::verb::get) {
+          return pipeline.HandleModels(openai, req, out);
+        }
+        if (admin.Handle(req, out)) return;
+        if (path == "/healthz" || path == "/readyz") {
+          routeall::gateway::HttpResponse res{status::ok, 11};
+          res.set(routeall::gateway::http::field::content_type, "application/json");
+          res.body() = R"({"status":"ok"})";
+          out.Send(std::move(res));
           return;
         }
-        out.Send(Json(status::not_found,
-                      {{"error", {{"message", "Unknown request URL: " + std::string(req.target())},
-                                  {"type", "invalid_request_error"},
-                                  {"code", "unknown_url"}}}}));
+        out.Send(routeall::gateway::OpenAIErrorResponse(
+            {404, "invalid_request_error", "Unknown request URL: " + std::string(req.method_string()) + " " +
+                                               std::string(path), "", "unknown_url"}));
       });
   if (!server.ok()) return Fail("cannot start HTTP", server.status());
   routeall::LogInfo("serving", {{"http_port", (*server)->port()},

@@ -1,12 +1,27 @@
-// Wires the adapter service together; the only file that knows all its components.
+// Wires the adapter service: one pooled HTTP client shared by every provider.
+#include "common/http/http_client.h"
 #include "common/service_main.h"
 #include "services/adapter/adapter_service.h"
+#include "services/adapter/openai_provider.h"
 
 int main(int argc, char** argv) {
-  return routeall::RunService({"adapter", 7103, 9103}, argc, argv,
-                              [](routeall::ServiceContext& ctx) -> absl::StatusOr<routeall::ServiceParts> {
-    routeall::ServiceParts parts;
-    parts.services.push_back(std::make_shared<routeall::adapter::AdapterServiceImpl>());
-    return parts;
-  });
+  return routeall::RunService(
+      {"adapter", 7103, 9103}, argc, argv, [](routeall::ServiceContext& ctx) -> absl::StatusOr<routeall::ServiceParts> {
+        routeall::http::BeastHttpClientOptions opts;
+        auto verify = ctx.config().GetBool("upstream-verify-tls", true);
+        if (!verify.ok()) return verify.status();
+        opts.verify_tls = *verify;
+        opts.ca_file = ctx.config().GetString("upstream-ca-file", "");
+        auto client = routeall::http::BeastHttpClient::Create(opts);
+        if (!client.ok()) return client.status();
+        std::shared_ptr<routeall::http::HttpClient> http(std::move(*client));
+        auto openai = std::make_shared<routeall::adapter::OpenAIProvider>(*http);
+        routeall::ServiceParts parts;
+        parts.services.push_back(std::make_shared<routeall::adapter::AdapterServiceImpl>(
+            std::map<routeall::llm::v1::Dialect, routeall::adapter::Provider*>{
+                {routeall::llm::v1::DIALECT_OPENAI, openai.get()}},
+            ctx.registry()));
+        parts.keep_alive = {http, openai};
+        return parts;
+      });
 }

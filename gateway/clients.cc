@@ -1,0 +1,157 @@
+// gRPC implementations of the gateway's service clients.
+#include "gateway/clients.h"
+
+#include <algorithm>
+#include <set>
+
+#include "common/log.h"
+#include "common/status.h"
+
+namespace routeall::gateway {
+
+std::shared_ptr<grpc::Channel> MakeServiceChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxSendMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+namespace {
+void SetDeadline(grpc::ClientContext* ctx, std::chrono::milliseconds timeout) {
+  ctx->set_deadline(std::chrono::system_clock::now() + timeout);
+}
+}  // namespace
+
+GrpcAuthClient::GrpcAuthClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds ttl,
+                               std::chrono::milliseconds negative_ttl, SteadyClock clock)
+    : stub_(auth::v1::AuthService::NewStub(channel)), ttl_(ttl), negative_ttl_(negative_ttl), clock_(std::move(clock)) {}
+
+absl::StatusOr<auth::v1::Principal> GrpcAuthClient::Authorize(const std::string& key_hash) {
+  auto now = clock_();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(key_hash);
+    if (it != cache_.end() && it->second.expires > now) return it->second.answer;
+  }
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, std::chrono::seconds(5));
+  auth::v1::AuthorizeRequest req;
+  req.set_key_hash(key_hash);
+  auth::v1::AuthorizeResponse res;
+  grpc::Status st = stub_->Authorize(&ctx, req, &res);
+  absl::StatusOr<auth::v1::Principal> answer =
+      st.ok() ? absl::StatusOr<auth::v1::Principal>(res.principal()) : FromGrpcStatus(st);
+  bool definitive = st.ok() || st.error_code() == grpc::StatusCode::NOT_FOUND ||
+                    st.error_code() == grpc::StatusCode::PERMISSION_DENIED;
+  if (definitive) {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Bounded: a flood of random keys must not grow the cache without limit.
+    if (cache_.size() > 100000) cache_.clear();
+    cache_[key_hash] = Entry{answer, now + (st.ok() ? ttl_ : negative_ttl_)};
+  }
+  return answer;
+}
+
+GrpcRoutingClient::GrpcRoutingClient(std::shared_ptr<grpc::Channel> channel)
+    : stub_(routing::v1::RoutingService::NewStub(channel)) {}
+
+absl::StatusOr<std::vector<routing::v1::Candidate>> GrpcRoutingClient::Route(const std::string& model,
+                                                                            const std::string& group) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, std::chrono::seconds(5));
+  routing::v1::RouteRequest req;
+  req.set_model(model);
+  req.set_group(group);
+  routing::v1::RouteResponse res;
+  grpc::Status st = stub_->Route(&ctx, req, &res);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return std::vector<routing::v1::Candidate>(res.candidates().begin(), res.candidates().end());
+}
+
+absl::StatusOr<std::vector<std::string>> GrpcRoutingClient::ListModels(const std::string& group) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, std::chrono::seconds(5));
+  routing::v1::ListChannelsRequest req;
+  routing::v1::ListChannelsResponse res;
+  grpc::Status st = stub_->ListChannels(&ctx, req, &res);
+  if (!st.ok()) return FromGrpcStatus(st);
+  std::set<std::string> models;
+  for (const auto& ch : res.channels()) {
+    if (!ch.enabled()) continue;
+    bool allowed = ch.groups().empty() || std::find(ch.groups().begin(), ch.groups().end(), group) != ch.groups().end();
+    if (!allowed) continue;
+    for (const auto& m : ch.models()) models.insert(m.model());
+  }
+  return std::vector<std::string>(models.begin(), models.end());
+}
+
+void GrpcRoutingClient::ReportOutcome(const routing::v1::ReportOutcomeRequest& report) {
+  // Async unary call; the context and buffers live until the callback runs.
+  struct Call {
+    grpc::ClientContext ctx;
+    routing::v1::ReportOutcomeRequest req;
+    routing::v1::ReportOutcomeResponse res;
+  };
+  auto* call = new Call;
+  call->req = report;
+  SetDeadline(&call->ctx, std::chrono::seconds(5));
+  stub_->async()->ReportOutcome(&call->ctx, &call->req, &call->res, [call](grpc::Status st) {
+    if (!st.ok()) LogWarn("outcome report failed", {{"error", st.error_message()}});
+    delete call;
+  });
+}
+
+GrpcAdapterClient::GrpcAdapterClient(std::shared_ptr<grpc::Channel> channel)
+    : stub_(adapter::v1::AdapterService::NewStub(channel)) {}
+
+absl::StatusOr<adapter::v1::GenerateResponse> GrpcAdapterClient::Generate(const adapter::v1::GenerateRequest& req,
+                                                                          std::chrono::milliseconds timeout) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, timeout);
+  adapter::v1::GenerateResponse res;
+  grpc::Status st = stub_->Generate(&ctx, req, &res);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return res;
+}
+
+namespace {
+class GrpcAdapterStream : public AdapterStream {
+ public:
+  GrpcAdapterStream(adapter::v1::AdapterService::Stub* stub, const adapter::v1::GenerateRequest& req,
+                    std::chrono::milliseconds timeout) {
+    SetDeadline(&ctx_, timeout);
+    reader_ = stub->GenerateStream(&ctx_, req);
+  }
+  ~GrpcAdapterStream() override {
+    if (!finished_) {
+      ctx_.TryCancel();
+      adapter::v1::GenerateStreamResponse ignored;
+      while (reader_->Read(&ignored)) {
+      }
+      (void)reader_->Finish();
+    }
+  }
+  // AdapterStream
+  bool Read(adapter::v1::GenerateStreamResponse* event) override { return reader_->Read(event); }
+  void Cancel() override { ctx_.TryCancel(); }
+  absl::Status Finish() override {
+    finished_ = true;
+    return FromGrpcStatus(reader_->Finish());
+  }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReader<adapter::v1::GenerateStreamResponse>> reader_;
+  bool finished_ = false;
+};
+}  // namespace
+
+std::unique_ptr<AdapterStream> GrpcAdapterClient::GenerateStream(const adapter::v1::GenerateRequest& req,
+                                                                 std::chrono::milliseconds timeout) {
+  return std::make_unique<GrpcAdapterStream>(stub_.get(), req, timeout);
+}
+
+}  // namespace routeall::gateway

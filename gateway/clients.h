@@ -1,0 +1,118 @@
+// The gateway's view of the services behind it: small interfaces (so the request lifecycle
+// is tested without a network) and their gRPC implementations with hot-path caches.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "routeall/adapter/v1/adapter_service.grpc.pb.h"
+#include "routeall/auth/v1/auth_service.grpc.pb.h"
+#include "routeall/routing/v1/routing_service.grpc.pb.h"
+
+namespace routeall::gateway {
+
+using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
+
+class AuthClient {
+ public:
+  virtual ~AuthClient() = default;
+  // NOT_FOUND / PERMISSION_DENIED mean 401 to the client; UNAVAILABLE means the auth service
+  // could not be asked.
+  virtual absl::StatusOr<auth::v1::Principal> Authorize(const std::string& key_hash) = 0;
+};
+
+class RoutingClient {
+ public:
+  virtual ~RoutingClient() = default;
+  virtual absl::StatusOr<std::vector<routing::v1::Candidate>> Route(const std::string& model,
+                                                                    const std::string& group) = 0;
+  // Canonical model names served to a group by at least one enabled channel, sorted.
+  virtual absl::StatusOr<std::vector<std::string>> ListModels(const std::string& group) = 0;
+  // Fire-and-forget: an outcome report never delays a client.
+  virtual void ReportOutcome(const routing::v1::ReportOutcomeRequest& report) = 0;
+};
+
+// One upstream stream as the gateway reads it.
+class AdapterStream {
+ public:
+  virtual ~AdapterStream() = default;
+  // Next event; false at the end (then Finish tells how it ended).
+  virtual bool Read(adapter::v1::GenerateStreamResponse* event) = 0;
+  // Stops the upstream call (the client went away).
+  virtual void Cancel() = 0;
+  virtual absl::Status Finish() = 0;
+};
+
+class AdapterClient {
+ public:
+  virtual ~AdapterClient() = default;
+  virtual absl::StatusOr<adapter::v1::GenerateResponse> Generate(const adapter::v1::GenerateRequest& req,
+                                                                 std::chrono::milliseconds timeout) = 0;
+  virtual std::unique_ptr<AdapterStream> GenerateStream(const adapter::v1::GenerateRequest& req,
+                                                        std::chrono::milliseconds timeout) = 0;
+};
+
+// A gRPC channel tuned for the hot path: one long-lived HTTP/2 connection with keepalive.
+std::shared_ptr<grpc::Channel> MakeServiceChannel(const std::string& address);
+
+// Caches answers per key hash for ttl (negative answers for negative_ttl) so a steady stream
+// of requests costs no auth round trip; the auth service stays the source of truth.
+class GrpcAuthClient : public AuthClient {
+ public:
+  GrpcAuthClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds ttl,
+                 std::chrono::milliseconds negative_ttl, SteadyClock clock);
+
+  // AuthClient
+  absl::StatusOr<auth::v1::Principal> Authorize(const std::string& key_hash) override;
+
+ private:
+  struct Entry {
+    absl::StatusOr<auth::v1::Principal> answer;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::unique_ptr<auth::v1::AuthService::Stub> stub_;
+  std::chrono::milliseconds ttl_, negative_ttl_;
+  SteadyClock clock_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> cache_;
+};
+
+// Asks routing on every request for now (routing orders candidates by weight per call);
+// caching the candidate set here with a watch stream is the planned next step.
+class GrpcRoutingClient : public RoutingClient {
+ public:
+  explicit GrpcRoutingClient(std::shared_ptr<grpc::Channel> channel);
+
+  // RoutingClient
+  absl::StatusOr<std::vector<routing::v1::Candidate>> Route(const std::string& model,
+                                                            const std::string& group) override;
+  absl::StatusOr<std::vector<std::string>> ListModels(const std::string& group) override;
+  void ReportOutcome(const routing::v1::ReportOutcomeRequest& report) override;
+
+ private:
+  std::unique_ptr<routing::v1::RoutingService::Stub> stub_;
+};
+
+class GrpcAdapterClient : public AdapterClient {
+ public:
+  explicit GrpcAdapterClient(std::shared_ptr<grpc::Channel> channel);
+
+  // AdapterClient
+  absl::StatusOr<adapter::v1::GenerateResponse> Generate(const adapter::v1::GenerateRequest& req,
+                                                         std::chrono::milliseconds timeout) override;
+  std::unique_ptr<AdapterStream> GenerateStream(const adapter::v1::GenerateRequest& req,
+                                                std::chrono::milliseconds timeout) override;
+
+ private:
+  std::unique_ptr<adapter::v1::AdapterService::Stub> stub_;
+};
+
+}  // namespace routeall::gateway

@@ -1,0 +1,25 @@
+// The OpenAI Chat Completions dialect of the public API.
+#pragma once
+
+#include "gateway/dialect.h"
+
+namespace routeall::gateway {
+
+class OpenAIDialect : public PublicDialect {
+ public:
+  // PublicDialect
+  std::string ApiKey(const HttpRequest& req) const override;
+  std::optional<codecs::ApiError> Decode(const HttpRequest& req, llm::v1::ChatRequest* out) const override;
+  std::string EncodeResponse(const llm::v1::ChatResponse& res) const override;
+  HttpResponse Error(const codecs::ApiError& err) const override;
+  std::unique_ptr<StreamEncoder> NewStreamEncoder(const llm::v1::ChatRequest& req, const std::string& id,
+                                                  int64_t created) const override;
+};
+
+// Renders an error in the OpenAI envelope; used for routes that have no other dialect.
+HttpResponse OpenAIErrorResponse(const codecs::ApiError& err);
+
+// The bearer token of an Authorization header ("" when absent or not Bearer).
+std::string BearerToken(const HttpRequest& req);
+
+}  // namespace routeall::gateway
