@@ -30,17 +30,26 @@ struct KafkaProducerOptions {
   std::map<std::string, std::string> properties;
 };
 
-class KafkaProducer {
+// What a component needs from a producer, so it can be tested without a broker.
+class MessageProducer {
+ public:
+  virtual ~MessageProducer() = default;
+  virtual absl::Status Produce(const std::string& topic, const std::string& key, const std::string& payload,
+                               KafkaDeliveryCallback on_delivery) = 0;
+  virtual absl::Status Flush(std::chrono::milliseconds timeout) = 0;
+};
+
+class KafkaProducer : public MessageProducer {
  public:
   static absl::StatusOr<std::unique_ptr<KafkaProducer>> Create(const KafkaProducerOptions& options);
-  ~KafkaProducer();
+  ~KafkaProducer() override;
 
   // Enqueues without waiting for the broker; on_delivery runs later on the producer's
   // polling thread with the final outcome (after librdkafka's own retries).
   absl::Status Produce(const std::string& topic, const std::string& key, const std::string& payload,
-                       KafkaDeliveryCallback on_delivery);
+                       KafkaDeliveryCallback on_delivery) override;
   // Waits until every enqueued message has a final outcome or the timeout passes.
-  absl::Status Flush(std::chrono::milliseconds timeout);
+  absl::Status Flush(std::chrono::milliseconds timeout) override;
   int OutstandingMessages() const;
 
  private:

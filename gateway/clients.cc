@@ -67,6 +67,8 @@ absl::StatusOr<std::vector<routing::v1::Candidate>> GrpcRoutingClient::Route(con
   req.set_group(group);
   routing::v1::RouteResponse res;
   grpc::Status st = stub_->Route(&ctx, req, &res);
+  // NOT_FOUND: no channel serves this model for this group (a 503 for the client, not an outage).
+  if (st.error_code() == grpc::StatusCode::NOT_FOUND) return std::vector<routing::v1::Candidate>{};
   if (!st.ok()) return FromGrpcStatus(st);
   return std::vector<routing::v1::Candidate>(res.candidates().begin(), res.candidates().end());
 }
@@ -100,6 +102,35 @@ void GrpcRoutingClient::ReportOutcome(const routing::v1::ReportOutcomeRequest& r
   SetDeadline(&call->ctx, std::chrono::seconds(5));
   stub_->async()->ReportOutcome(&call->ctx, &call->req, &call->res, [call](grpc::Status st) {
     if (!st.ok()) LogWarn("outcome report failed", {{"error", st.error_message()}});
+    delete call;
+  });
+}
+
+GrpcBillingClient::GrpcBillingClient(std::shared_ptr<grpc::Channel> channel)
+    : stub_(billing::v1::BillingService::NewStub(channel)) {}
+
+absl::StatusOr<billing::v1::ReserveResponse> GrpcBillingClient::Reserve(const billing::v1::ReserveRequest& req) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, std::chrono::seconds(5));
+  billing::v1::ReserveResponse res;
+  grpc::Status st = stub_->Reserve(&ctx, req, &res);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return res;
+}
+
+void GrpcBillingClient::Release(const std::string& hold_id, int64_t account_id) {
+  struct Call {
+    grpc::ClientContext ctx;
+    billing::v1::ReleaseRequest req;
+    billing::v1::ReleaseResponse res;
+  };
+  auto* call = new Call;
+  call->req.set_hold_id(hold_id);
+  call->req.set_account_id(account_id);
+  SetDeadline(&call->ctx, std::chrono::seconds(5));
+  stub_->async()->Release(&call->ctx, &call->req, &call->res, [call](grpc::Status st) {
+    // A lost release only keeps a hold until it expires; it never charges anyone.
+    if (!st.ok()) LogWarn("hold release failed", {{"error", st.error_message()}});
     delete call;
   });
 }

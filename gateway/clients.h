@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "routeall/adapter/v1/adapter_service.grpc.pb.h"
 #include "routeall/auth/v1/auth_service.grpc.pb.h"
+#include "routeall/billing/v1/billing_service.grpc.pb.h"
 #include "routeall/routing/v1/routing_service.grpc.pb.h"
 
 namespace routeall::gateway {
@@ -60,6 +61,15 @@ class AdapterClient {
                                                         std::chrono::milliseconds timeout) = 0;
 };
 
+class BillingClient {
+ public:
+  virtual ~BillingClient() = default;
+  // FAILED_PRECONDITION: insufficient balance (402); NOT_FOUND: the model has no price.
+  virtual absl::StatusOr<billing::v1::ReserveResponse> Reserve(const billing::v1::ReserveRequest& req) = 0;
+  // Fire-and-forget: drops a hold for a request that produced nothing billable.
+  virtual void Release(const std::string& hold_id, int64_t account_id) = 0;
+};
+
 // A gRPC channel tuned for the hot path: one long-lived HTTP/2 connection with keepalive.
 std::shared_ptr<grpc::Channel> MakeServiceChannel(const std::string& address);
 
@@ -99,6 +109,18 @@ class GrpcRoutingClient : public RoutingClient {
 
  private:
   std::unique_ptr<routing::v1::RoutingService::Stub> stub_;
+};
+
+class GrpcBillingClient : public BillingClient {
+ public:
+  explicit GrpcBillingClient(std::shared_ptr<grpc::Channel> channel);
+
+  // BillingClient
+  absl::StatusOr<billing::v1::ReserveResponse> Reserve(const billing::v1::ReserveRequest& req) override;
+  void Release(const std::string& hold_id, int64_t account_id) override;
+
+ private:
+  std::unique_ptr<billing::v1::BillingService::Stub> stub_;
 };
 
 class GrpcAdapterClient : public AdapterClient {

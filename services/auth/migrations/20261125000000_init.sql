@@ -19,9 +19,10 @@ CREATE TABLE api_keys (
   id             bigserial PRIMARY KEY,
   account_id     bigint NOT NULL REFERENCES accounts (id),
   name           text NOT NULL DEFAULT '',
-  key_hash       text NOT NULL UNIQUE,
+  key_hash       text NOT NULL UNIQUE CHECK (key_hash ~ '^[0-9a-f]{64}$'),
   prefix         text NOT NULL,
-  status         smallint NOT NULL DEFAULT 1,
+  -- 1 active, 2 disabled (routeall.auth.v1.KeyStatus).
+  status         smallint NOT NULL DEFAULT 1 CHECK (status IN (1, 2)),
   expires_at     timestamptz,
   allowed_models text[] NOT NULL DEFAULT '{}',
   rpm_limit      integer NOT NULL DEFAULT 0 CHECK (rpm_limit >= 0),

@@ -1,0 +1,95 @@
+// RoutingServiceImpl called directly (no network): proto mapping, defaults and secrecy.
+#include "services/routing/routing_service.h"
+
+#include <gtest/gtest.h>
+
+#include "services/routing/fake_channel_store.h"
+
+namespace routeall::routing {
+namespace {
+
+class RoutingServiceTest : public ::testing::Test {
+ protected:
+  RoutingServiceTest()
+      : router_(std::make_shared<Router>(std::make_shared<FakeChannelStore>(), [] { return 0.0; })),
+        service_(router_) {}
+
+  v1::Channel Sample() {
+    v1::Channel c;
+    c.set_name("openai-main");
+    c.set_provider(routeall::llm::v1::DIALECT_OPENAI);
+    c.set_base_url("https://api.openai.com/v1");
+    c.set_api_key("sk-upstream-secret");
+    auto* m = c.add_models();
+    m->set_model("gpt-4o");
+    m->set_upstream_model("gpt-4o-2024-08-06");
+    c.add_models()->set_model("gpt-4o-mini");
+    c.set_weight(1);
+    c.set_enabled(true);
+    return c;
+  }
+
+  std::shared_ptr<Router> router_;
+  RoutingServiceImpl service_;
+  grpc::ServerContext ctx_;
+};
+
+TEST_F(RoutingServiceTest, CreateListAndRouteMapBothWays) {
+  v1::CreateChannelRequest create;
+  *create.mutable_channel() = Sample();
+  v1::CreateChannelResponse created;
+  ASSERT_TRUE(service_.CreateChannel(&ctx_, &create, &created).ok());
+  EXPECT_GT(created.channel().id(), 0);
+  EXPECT_EQ(created.channel().api_key(), "");
+  EXPECT_TRUE(created.channel().api_key_set());
+  EXPECT_EQ(created.channel().timeout().seconds(), 600);  // unset -> default
+  EXPECT_EQ(created.channel().models(1).upstream_model(), "gpt-4o-mini");
+
+  v1::ListChannelsRequest list_req;
+  v1::ListChannelsResponse list;
+  ASSERT_TRUE(service_.ListChannels(&ctx_, &list_req, &list).ok());
+  ASSERT_EQ(list.channels_size(), 1);
+  EXPECT_EQ(list.DebugString().find("sk-upstream-secret"), std::string::npos);
+
+  v1::RouteRequest route_req;
+  route_req.set_model("gpt-4o");
+  route_req.set_group("default");
+  v1::RouteResponse route;
+  ASSERT_TRUE(service_.Route(&ctx_, &route_req, &route).ok());
+  ASSERT_EQ(route.candidates_size(), 1);
+  EXPECT_EQ(route.candidates(0).api_key(), "sk-upstream-secret");
+  EXPECT_EQ(route.candidates(0).upstream_model(), "gpt-4o-2024-08-06");
+  EXPECT_EQ(route.candidates(0).provider(), routeall::llm::v1::DIALECT_OPENAI);
+  EXPECT_EQ(route.candidates(0).timeout().seconds(), 600);
+
+  route_req.set_model("nope");
+  EXPECT_EQ(service_.Route(&ctx_, &route_req, &route).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(RoutingServiceTest, ExplicitTimeoutAndInvalidInputs) {
+  v1::CreateChannelRequest create;
+  *create.mutable_channel() = Sample();
+  create.mutable_channel()->mutable_timeout()->set_seconds(1);
+  create.mutable_channel()->mutable_timeout()->set_nanos(500'000'000);
+  v1::CreateChannelResponse created;
+  ASSERT_TRUE(service_.CreateChannel(&ctx_, &create, &created).ok());
+  EXPECT_EQ(created.channel().timeout().seconds(), 1);
+  EXPECT_EQ(created.channel().timeout().nanos(), 500'000'000);
+
+  create.mutable_channel()->set_name("other");
+  create.mutable_channel()->mutable_timeout()->set_seconds(0);
+  create.mutable_channel()->mutable_timeout()->set_nanos(0);
+  EXPECT_EQ(service_.CreateChannel(&ctx_, &create, &created).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::ReportOutcomeRequest report;
+  report.set_channel_id(created.channel().id());
+  v1::ReportOutcomeResponse report_res;
+  EXPECT_EQ(service_.ReportOutcome(&ctx_, &report, &report_res).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  report.set_outcome(v1::OUTCOME_SUCCESS);
+  EXPECT_TRUE(service_.ReportOutcome(&ctx_, &report, &report_res).ok());
+}
+
+}  // namespace
+}  // namespace routeall::routing
