@@ -44,8 +44,8 @@ Channel FromProto(const v1::Channel& p) {
   for (const auto& m : p.models()) c.models.push_back(ModelMapping{m.model(), m.upstream_model()});
   c.groups.assign(p.groups().begin(), p.groups().end());
   c.priority = p.priority();
-  c.weight = p.weight();
-  c.enabled = p.enabled();
+  c.weight = p.has_weight() ? p.weight() : 1;
+  c.enabled = p.has_enabled() ? p.enabled() : true;
   if (p.has_timeout()) c.timeout = FromProto(p.timeout());  // otherwise the 600 s default
   return c;
 }

@@ -34,6 +34,22 @@ class RoutingServiceTest : public ::testing::Test {
   grpc::ServerContext ctx_;
 };
 
+TEST_F(RoutingServiceTest, ChannelWithoutWeightOrEnabledServesWithWeightOne) {
+  v1::CreateChannelRequest create;
+  *create.mutable_channel() = Sample();
+  create.mutable_channel()->clear_weight();
+  create.mutable_channel()->clear_enabled();
+  v1::CreateChannelResponse created;
+  ASSERT_TRUE(service_.CreateChannel(&ctx_, &create, &created).ok());
+  EXPECT_TRUE(created.channel().enabled());
+  EXPECT_EQ(created.channel().weight(), 1);
+  v1::RouteRequest route_req;
+  route_req.set_model("gpt-4o-mini");
+  v1::RouteResponse route;
+  EXPECT_TRUE(service_.Route(&ctx_, &route_req, &route).ok());
+  EXPECT_EQ(route.candidates_size(), 1);
+}
+
 TEST_F(RoutingServiceTest, CreateListAndRouteMapBothWays) {
   v1::CreateChannelRequest create;
   *create.mutable_channel() = Sample();
