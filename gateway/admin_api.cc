@@ -57,21 +57,6 @@ HttpResponse Finish(const grpc::Status& st, const Res& res, int ok_status = 200)
   return JsonResponse(ok_status, res);
 }
 
-std::string QueryParam(std::string_view target, std::string_view name) {
-  auto q = target.find('?');
-  if (q == std::string_view::npos) return "";
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    auto amp = rest.find('&');
-    std::string_view kv = rest.substr(0, amp);
-    auto eq = kv.find('=');
-    if (kv.substr(0, eq) == name) return eq == std::string_view::npos ? "" : std::string(kv.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    rest.remove_prefix(amp + 1);
-  }
-  return "";
-}
-
 }  // namespace
 
 int HttpStatusForGrpc(grpc::StatusCode code) {

@@ -1,12 +1,17 @@
-// ChatPipeline: the request lifecycle and the failover loop.
+// ChatPipeline: the request lifecycle, the failover loop and settlement.
 #include "gateway/chat_pipeline.h"
 
 #include <algorithm>
 
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include "absl/strings/numbers.h"
 #include <nlohmann/json.hpp>
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/pricing.h"
 #include "gateway/sse.h"
 
 namespace routeall::gateway {
@@ -35,7 +40,21 @@ ApiError AllFailed(const std::string& model, const adapter::v1::UpstreamError* l
                    "': every upstream attempt failed." + detail, "no_available_channel");
 }
 
+const char* const kUsageFields[] = {"X-RouteAll-Usage-Prompt", "X-RouteAll-Usage-Completion",
+                                    "X-RouteAll-Usage-Cached-Tokens", "X-RouteAll-Usage-Reasoning-Tokens",
+                                    "X-RouteAll-Usage-Calls", "X-RouteAll-Charge-Credit"};
+
 }  // namespace
+
+struct ChatPipeline::Call {
+  const PublicDialect& dialect;
+  ResponseWriter& out;
+  ChatResult result;
+  auth::v1::Principal principal;
+  v1::ChatRequest chat;
+  billing::v1::ReserveResponse hold;
+  bool settled = false;
+};
 
 codecs::ApiError UpstreamClientError(const adapter::v1::UpstreamError& e) {
   int status = e.http_status() >= 400 && e.http_status() < 500 ? e.http_status() : 502;
@@ -44,19 +63,34 @@ codecs::ApiError UpstreamClientError(const adapter::v1::UpstreamError& e) {
   return ApiError{status, type, message, "", e.type().empty() ? "upstream_rejected" : e.type()};
 }
 
-void SetUsageHeaders(http::response_header<>& h, const v1::Usage& u) {
-  h.set("X-RouteAll-Usage-Prompt", std::to_string(u.prompt_tokens()));
-  h.set("X-RouteAll-Usage-Completion", std::to_string(u.completion_tokens()));
-  h.set("X-RouteAll-Usage-Cached-Tokens", std::to_string(u.cached_tokens()));
-  h.set("X-RouteAll-Usage-Reasoning-Tokens", std::to_string(u.reasoning_tokens()));
-  h.set("X-RouteAll-Usage-Calls", std::to_string(u.calls()));
+void SetUsageFields(http::fields& h, const v1::Usage& u, int64_t charge_micros) {
+  h.set(kUsageFields[0], std::to_string(u.prompt_tokens()));
+  h.set(kUsageFields[1], std::to_string(u.completion_tokens()));
+  h.set(kUsageFields[2], std::to_string(u.cached_tokens()));
+  h.set(kUsageFields[3], std::to_string(u.reasoning_tokens()));
+  h.set(kUsageFields[4], std::to_string(u.calls()));
+  h.set(kUsageFields[5], FormatCredits(charge_micros));
 }
 
-ChatPipeline::ChatPipeline(AuthClient& auth, RoutingClient& routing, AdapterClient& adapter,
-                           ChatPipelineOptions options, std::function<std::string()> new_request_id,
-                           std::function<int64_t()> now_unix, std::function<void(const ChatResult&)> observer)
-    : auth_(auth), routing_(routing), adapter_(adapter), options_(options),
-      new_request_id_(std::move(new_request_id)), now_unix_(std::move(now_unix)), observer_(std::move(observer)) {}
+int64_t EstimatePromptTokens(const v1::ChatRequest& req) {
+  // Tokens are rarely shorter than 3 bytes of text; images are priced by tiles upstream, for
+  // which 1000 tokens is a generous bound at "auto" detail.
+  int64_t bytes = 0, images = 0;
+  for (const auto& m : req.messages()) {
+    bytes += 16;
+    for (const auto& p : m.parts()) {
+      if (p.part_case() == v1::ContentPart::kText) bytes += static_cast<int64_t>(p.text().size());
+      if (p.has_thinking()) bytes += static_cast<int64_t>(p.thinking().text().size());
+      if (p.has_image()) ++images;
+    }
+    for (const auto& c : m.tool_calls()) bytes += static_cast<int64_t>(c.arguments_json().size() + c.name().size());
+  }
+  for (const auto& t : req.tools()) bytes += static_cast<int64_t>(t.parameters_json().size() + t.description().size());
+  return bytes / 3 + 1 + images * 1000;
+}
+
+ChatPipeline::ChatPipeline(ChatPipelineDeps deps, ChatPipelineOptions options)
+    : deps_(std::move(deps)), options_(options) {}
 
 std::optional<auth::v1::Principal> ChatPipeline::Authenticate(const PublicDialect& dialect, const HttpRequest& req,
                                                               ApiError* err) {
@@ -68,7 +102,7 @@ std::optional<auth::v1::Principal> ChatPipeline::Authenticate(const PublicDialec
                      "missing_api_key");
     return std::nullopt;
   }
-  auto principal = auth_.Authorize(Sha256Hex(key));
+  auto principal = deps_.auth->Authorize(Sha256Hex(key));
   if (principal.ok()) return *principal;
   if (principal.status().code() == absl::StatusCode::kNotFound) {
     *err = MakeError(401, "invalid_request_error", "Incorrect API key provided: " + MaskKey(key) + ".",
@@ -85,21 +119,20 @@ std::optional<auth::v1::Principal> ChatPipeline::Authenticate(const PublicDialec
   return std::nullopt;
 }
 
-adapter::v1::GenerateRequest ChatPipeline::MakeCall(const v1::ChatRequest& chat, const routing::v1::Candidate& c,
-                                                    const std::string& request_id) const {
-  adapter::v1::GenerateRequest call;
-  call.set_request_id(request_id);
-  auto* up = call.mutable_upstream();
+adapter::v1::GenerateRequest ChatPipeline::MakeCall(const Call& call, const routing::v1::Candidate& c) const {
+  adapter::v1::GenerateRequest req;
+  req.set_request_id(call.result.request_id);
+  auto* up = req.mutable_upstream();
   up->set_channel_id(c.channel_id());
   up->set_provider(c.provider());
   up->set_base_url(c.base_url());
   up->set_api_key(c.api_key());
-  up->set_upstream_model(c.upstream_model().empty() ? chat.model() : c.upstream_model());
+  up->set_upstream_model(c.upstream_model().empty() ? call.chat.model() : c.upstream_model());
   auto t = Timeout(c);
   up->mutable_timeout()->set_seconds(t.count() / 1000);
   up->mutable_timeout()->set_nanos(static_cast<int32_t>((t.count() % 1000) * 1000000));
-  *call.mutable_request() = chat;
-  return call;
+  *req.mutable_request() = call.chat;
+  return req;
 }
 
 std::chrono::milliseconds ChatPipeline::Timeout(const routing::v1::Candidate& c) const {
@@ -116,62 +149,41 @@ void ChatPipeline::Report(const routing::v1::Candidate& c, routing::v1::Outcome 
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(latency).count();
   r.mutable_latency()->set_seconds(ns / 1000000000);
   r.mutable_latency()->set_nanos(static_cast<int32_t>(ns % 1000000000));
-  routing_.ReportOutcome(r);
+  deps_.routing->ReportOutcome(r);
 }
 
-void ChatPipeline::Handle(const PublicDialect& dialect, const HttpRequest& req, ResponseWriter& out) {
-  ChatResult result;
-  result.request_id = new_request_id_();
-  ScopedRequestId scoped(result.request_id);
-  auto fail = [&](const ApiError& err) {
-    HttpResponse res = dialect.Error(err);
-    res.set("X-Request-Id", result.request_id);
-    if (err.http_status == 429) res.set(http::field::retry_after, "1");
-    result.http_status = err.http_status;
-    out.Send(std::move(res));
-  };
-  auto finish = [&] {
-    if (observer_) observer_(result);
-  };
+void ChatPipeline::SendError(Call& call, const ApiError& err) {
+  HttpResponse res = call.dialect.Error(err);
+  res.set("X-Request-Id", call.result.request_id);
+  if (err.http_status == 429) res.set(http::field::retry_after, "1");
+  call.result.http_status = err.http_status;
+  call.out.Send(std::move(res));
+}
 
-  ApiError err;
-  auto principal = Authenticate(dialect, req, &err);
-  if (!principal) {
-    fail(err);
-    return finish();
-  }
-  v1::ChatRequest chat;
-  if (auto bad = dialect.Decode(req, &chat)) {
-    fail(*bad);
-    return finish();
-  }
-  result.stream = chat.stream();
-  const auto& allowed = principal->allowed_models();
-  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), chat.model()) == allowed.end()) {
-    fail(MakeError(404, "invalid_request_error",
-                   "The model '" + chat.model() + "' does not exist or you do not have access to it.",
-                   "model_not_found"));
-    return finish();
-  }
-  auto candidates = routing_.Route(chat.model(), principal->group());
-  if (!candidates.ok()) {
-    LogError("routing unavailable", {{"error", candidates.status().ToString()}});
-    fail(MakeError(503, "service_unavailable", "Routing is temporarily unavailable; retry shortly.",
-                   "routing_unavailable"));
-    return finish();
-  }
-  if (candidates->empty()) {
-    fail(MakeError(503, "service_unavailable",
-                   "No available channel for model '" + chat.model() + "' in group '" + principal->group() + "'.",
-                   "no_available_channel"));
-    return finish();
-  }
-  if (chat.stream()) {
-    Stream(dialect, chat, *candidates, result, out);
-  } else {
-    Unary(dialect, chat, *candidates, result, out);
-  }
-  finish();
+int64_t ChatPipeline::Settle(Call& call, const v1::Usage& usage, int64_t channel_id,
+                             billing::v1::RequestOutcome outcome) {
+  call.settled = true;
+  int64_t charge = ComputeChargeMicros(call.hold.price(), call.principal.multiplier_ppm(), usage);
+  billing::v1::UsageEvent ev;
+  ev.set_request_id(call.result.request_id);
+  ev.set_account_id(call.principal.account_id());
+  ev.set_key_id(call.principal.key_id());
+  ev.set_model(call.chat.model());
+  ev.set_channel_id(channel_id);
+  *ev.mutable_usage() = usage;
+  ev.set_charge_micros(charge);
+  ev.set_price_version(call.hold.price().version());
+  ev.set_multiplier_ppm(call.principal.multiplier_ppm());
+  ev.set_hold_id(call.hold.hold_id());
+  ev.set_dialect(call.chat.source_dialect());
+  ev.set_outcome(outcome);
+  ev.set_stream(call.chat.stream());
+  *ev.mutable_occurred_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(deps_.now_unix());
+  deps_.usage->Publish(ev);
+  call.result.billed = true;
+  call.result.usage = usage;
+  call.result.charge_micros = charge;
+  return charge;
 }
 
 void ChatPipeline::HandleModels(const PublicDialect& dialect, const HttpRequest& req, ResponseWriter& out) {
@@ -181,7 +193,7 @@ void ChatPipeline::HandleModels(const PublicDialect& dialect, const HttpRequest&
     out.Send(dialect.Error(err));
     return;
   }
-  auto models = routing_.ListModels(principal->group());
+  auto models = deps_.routing->ListModels(principal->group());
   if (!models.ok()) {
     out.Send(dialect.Error(MakeError(503, "service_unavailable", "Routing is temporarily unavailable; retry shortly.",
                                      "routing_unavailable")));
@@ -199,17 +211,144 @@ void ChatPipeline::HandleModels(const PublicDialect& dialect, const HttpRequest&
   out.Send(std::move(r));
 }
 
-bool ChatPipeline::Unary(const PublicDialect& dialect, const v1::ChatRequest& chat,
-                         const std::vector<routing::v1::Candidate>& candidates, ChatResult& result,
-                         ResponseWriter& out) {
+void ChatPipeline::HandleUsage(const PublicDialect& dialect, const HttpRequest& req, ResponseWriter& out) {
+  ApiError err;
+  auto principal = Authenticate(dialect, req, &err);
+  if (!principal) {
+    out.Send(dialect.Error(err));
+    return;
+  }
+  billing::v1::GetUsageRequest q;
+  q.set_account_id(principal->account_id());
+  std::string_view target(req.target().data(), req.target().size());
+  for (const char* name : {"from", "to", "limit"}) {
+    std::string v = QueryParam(target, name);
+    if (v.empty()) continue;
+    bool ok = true;
+    if (std::string(name) == "limit") {
+      int32_t limit = 0;
+      ok = absl::SimpleAtoi(v, &limit) && limit > 0;
+      q.set_limit(limit);
+    } else {
+      ok = google::protobuf::util::TimeUtil::FromString(v, std::string(name) == "from" ? q.mutable_from() : q.mutable_to());
+    }
+    if (!ok) {
+      out.Send(dialect.Error(codecs::InvalidField(name, std::string("Invalid '") + name + "': expected " +
+                                                    (std::string(name) == "limit" ? "a positive integer"
+                                                                                  : "an RFC 3339 time") + ".")));
+      return;
+    }
+  }
+  auto usage = deps_.billing->GetUsage(q);
+  if (!usage.ok()) {
+    out.Send(dialect.Error(MakeError(503, "service_unavailable", "Usage is temporarily unavailable; retry shortly.",
+                                     "billing_unavailable")));
+    return;
+  }
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.always_print_primitive_fields = true;  // camelCase names, zeros included
+  std::string body;
+  (void)google::protobuf::util::MessageToJsonString(*usage, &body, opts);
+  HttpResponse r{http::status::ok, 11};
+  r.set(http::field::content_type, "application/json");
+  r.body() = std::move(body);
+  out.Send(std::move(r));
+}
+
+void ChatPipeline::Handle(const PublicDialect& dialect, const HttpRequest& req, ResponseWriter& out) {
+  Call call{dialect, out, {}, {}, {}, {}, false};
+  call.result.request_id = deps_.new_request_id();
+  ScopedRequestId scoped(call.result.request_id);
+  auto finish = [&] {
+    // A hold that no usage event will settle is released now rather than at its expiry.
+    if (!call.settled && !call.hold.hold_id().empty()) {
+      deps_.billing->Release(call.hold.hold_id(), call.principal.account_id());
+    }
+    if (deps_.observer) deps_.observer(call.result);
+  };
+
+  ApiError err;
+  auto principal = Authenticate(dialect, req, &err);
+  if (!principal) {
+    SendError(call, err);
+    return finish();
+  }
+  call.principal = *principal;
+  if (auto bad = dialect.Decode(req, &call.chat)) {
+    SendError(call, *bad);
+    return finish();
+  }
+  call.result.stream = call.chat.stream();
+  const auto& allowed = call.principal.allowed_models();
+  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), call.chat.model()) == allowed.end()) {
+    SendError(call, MakeError(404, "invalid_request_error",
+                              "The model '" + call.chat.model() + "' does not exist or you do not have access to it.",
+                              "model_not_found"));
+    return finish();
+  }
+
+  billing::v1::ReserveRequest reserve;
+  reserve.set_request_id(call.result.request_id);
+  reserve.set_account_id(call.principal.account_id());
+  reserve.set_model(call.chat.model());
+  reserve.set_estimated_prompt_tokens(EstimatePromptTokens(call.chat));
+  int64_t max_out = call.chat.has_max_tokens() ? call.chat.max_tokens() : options_.default_max_output_tokens;
+  reserve.set_max_output_tokens(max_out * std::max(1, call.chat.has_n() ? call.chat.n() : 1));
+  reserve.set_multiplier_ppm(call.principal.multiplier_ppm());
+  auto hold = deps_.billing->Reserve(reserve);
+  if (!hold.ok()) {
+    switch (hold.status().code()) {
+      case absl::StatusCode::kFailedPrecondition:
+        SendError(call, MakeError(402, "insufficient_balance",
+                                  "Insufficient balance: " + std::string(hold.status().message()) +
+                                      ". Top up the account or lower max_tokens.",
+                                  "insufficient_balance"));
+        break;
+      case absl::StatusCode::kNotFound:
+        SendError(call, MakeError(503, "service_unavailable",
+                                  "Model '" + call.chat.model() + "' has no price configured and cannot be served.",
+                                  "model_not_priced"));
+        break;
+      default:
+        LogError("billing unavailable", {{"error", hold.status().ToString()}});
+        SendError(call, MakeError(503, "service_unavailable", "Billing is temporarily unavailable; retry shortly.",
+                                  "billing_unavailable"));
+    }
+    return finish();
+  }
+  call.hold = *hold;
+
+  auto candidates = deps_.routing->Route(call.chat.model(), call.principal.group());
+  if (!candidates.ok()) {
+    LogError("routing unavailable", {{"error", candidates.status().ToString()}});
+    SendError(call, MakeError(503, "service_unavailable", "Routing is temporarily unavailable; retry shortly.",
+                              "routing_unavailable"));
+    return finish();
+  }
+  if (candidates->empty()) {
+    SendError(call, MakeError(503, "service_unavailable",
+                              "No available channel for model '" + call.chat.model() + "' in group '" +
+                                  call.principal.group() + "'.",
+                              "no_available_channel"));
+    return finish();
+  }
+  if (call.chat.stream()) {
+    Stream(call, *candidates);
+  } else {
+    Unary(call, *candidates);
+  }
+  finish();
+}
+
+void ChatPipeline::Unary(Call& call, const std::vector<routing::v1::Candidate>& candidates) {
   adapter::v1::UpstreamError last;
   bool have_last = false;
   int limit = std::min<int>(options_.max_attempts, static_cast<int>(candidates.size()));
   for (int i = 0; i < limit; ++i) {
     const auto& c = candidates[i];
-    ++result.attempts;
+    ++call.result.attempts;
     auto started = std::chrono::steady_clock::now();
-    auto res = adapter_.Generate(MakeCall(chat, c, result.request_id), Timeout(c) + std::chrono::seconds(5));
+    auto res = deps_.adapter->Generate(MakeCall(call, c), Timeout(c) + std::chrono::seconds(5));
     auto latency = std::chrono::steady_clock::now() - started;
     if (!res.ok()) {
       // The adapter itself could not be reached: not the channel's fault, try the next one.
@@ -222,11 +361,7 @@ bool ChatPipeline::Unary(const PublicDialect& dialect, const v1::ChatRequest& ch
       const auto& e = res->error();
       if (!e.retryable()) {
         Report(c, routing::v1::OUTCOME_CLIENT_ERROR, e.http_status(), latency);
-        HttpResponse r = dialect.Error(UpstreamClientError(e));
-        r.set("X-Request-Id", result.request_id);
-        result.http_status = r.result_int();
-        out.Send(std::move(r));
-        return false;
+        return SendError(call, UpstreamClientError(e));
       }
       Report(c, routing::v1::OUTCOME_FAILURE, e.http_status(), latency);
       LogWarn("upstream failed, failing over",
@@ -237,40 +372,42 @@ bool ChatPipeline::Unary(const PublicDialect& dialect, const v1::ChatRequest& ch
     }
     Report(c, routing::v1::OUTCOME_SUCCESS, 200, latency);
     v1::ChatResponse answer = res->response();
-    answer.set_id("chatcmpl-" + result.request_id);
-    answer.set_model(chat.model());
-    if (answer.created_unix() == 0) answer.set_created_unix(now_unix_());
-    result.usage = answer.usage();
+    answer.set_id("chatcmpl-" + call.result.request_id);
+    answer.set_model(call.chat.model());
+    if (answer.created_unix() == 0) answer.set_created_unix(deps_.now_unix());
+    v1::Usage usage = answer.usage();
+    if (usage.source() != v1::USAGE_SOURCE_UPSTREAM && deps_.counter != nullptr) {
+      std::string produced;
+      for (const auto& ch : answer.choices()) {
+        for (const auto& p : ch.message().parts()) produced += p.text() + p.thinking().text();
+        for (const auto& t : ch.message().tool_calls()) produced += t.name() + t.arguments_json();
+      }
+      usage = deps_.counter->Count(call.chat, produced);
+      *answer.mutable_usage() = usage;
+    }
+    int64_t charge = Settle(call, usage, c.channel_id(), billing::v1::REQUEST_OUTCOME_COMPLETED);
     HttpResponse r{http::status::ok, 11};
     r.set(http::field::content_type, "application/json");
-    r.set("X-Request-Id", result.request_id);
-    SetUsageHeaders(r.base(), result.usage);
-    r.body() = dialect.EncodeResponse(answer);
-    result.http_status = 200;
-    out.Send(std::move(r));
-    return true;
+    r.set("X-Request-Id", call.result.request_id);
+    SetUsageFields(r.base(), usage, charge);
+    r.body() = call.dialect.EncodeResponse(answer);
+    call.result.http_status = 200;
+    call.out.Send(std::move(r));
+    return;
   }
-  ApiError e = AllFailed(chat.model(), have_last ? &last : nullptr);
-  HttpResponse r = dialect.Error(e);
-  r.set("X-Request-Id", result.request_id);
-  if (e.http_status == 429) r.set(http::field::retry_after, "1");
-  result.http_status = e.http_status;
-  out.Send(std::move(r));
-  return false;
+  SendError(call, AllFailed(call.chat.model(), have_last ? &last : nullptr));
 }
 
-bool ChatPipeline::Stream(const PublicDialect& dialect, const v1::ChatRequest& chat,
-                          const std::vector<routing::v1::Candidate>& candidates, ChatResult& result,
-                          ResponseWriter& out) {
+void ChatPipeline::Stream(Call& call, const std::vector<routing::v1::Candidate>& candidates) {
   adapter::v1::UpstreamError last;
   bool have_last = false;
   int limit = std::min<int>(options_.max_attempts, static_cast<int>(candidates.size()));
-  const std::string answer_id = "chatcmpl-" + result.request_id;
+  const std::string answer_id = "chatcmpl-" + call.result.request_id;
   for (int i = 0; i < limit; ++i) {
     const auto& c = candidates[i];
-    ++result.attempts;
+    ++call.result.attempts;
     auto started = std::chrono::steady_clock::now();
-    auto stream = adapter_.GenerateStream(MakeCall(chat, c, result.request_id), Timeout(c) + std::chrono::seconds(5));
+    auto stream = deps_.adapter->GenerateStream(MakeCall(call, c), Timeout(c) + std::chrono::seconds(5));
     adapter::v1::GenerateStreamResponse event;
     if (!stream->Read(&event)) {
       absl::Status st = stream->Finish();
@@ -284,11 +421,7 @@ bool ChatPipeline::Stream(const PublicDialect& dialect, const v1::ChatRequest& c
       auto latency = std::chrono::steady_clock::now() - started;
       if (!e.retryable()) {
         Report(c, routing::v1::OUTCOME_CLIENT_ERROR, e.http_status(), latency);
-        HttpResponse r = dialect.Error(UpstreamClientError(e));
-        r.set("X-Request-Id", result.request_id);
-        result.http_status = r.result_int();
-        out.Send(std::move(r));
-        return false;
+        return SendError(call, UpstreamClientError(e));
       }
       Report(c, routing::v1::OUTCOME_FAILURE, e.http_status(), latency);
       LogWarn("upstream stream failed before first byte, failing over",
@@ -299,12 +432,19 @@ bool ChatPipeline::Stream(const PublicDialect& dialect, const v1::ChatRequest& c
     }
 
     // First chunk in hand: from here on the client sees bytes and there is no failover.
-    auto encoder = dialect.NewStreamEncoder(chat, answer_id, now_unix_());
+    auto encoder = call.dialect.NewStreamEncoder(call.chat, answer_id, deps_.now_unix());
     http::response_header<> header = SseHeader();
-    header.set("X-Request-Id", result.request_id);
-    result.http_status = 200;
-    bool client_ok = out.BeginStream(std::move(header));
+    header.set("X-Request-Id", call.result.request_id);
+    // Usage and charge are only known at the end: they travel as HTTP trailers.
+    header.set(http::field::trailer,
+               "X-RouteAll-Usage-Prompt, X-RouteAll-Usage-Completion, X-RouteAll-Usage-Cached-Tokens, "
+               "X-RouteAll-Usage-Reasoning-Tokens, X-RouteAll-Usage-Calls, X-RouteAll-Charge-Credit");
+    call.result.http_status = 200;
+    bool client_ok = call.out.BeginStream(std::move(header));
     bool upstream_ok = true;
+    bool have_usage = false;
+    v1::Usage usage;
+    std::string produced;
     ApiError broken;
     do {
       if (event.has_error()) {
@@ -314,10 +454,18 @@ bool ChatPipeline::Stream(const PublicDialect& dialect, const v1::ChatRequest& c
         break;
       }
       const v1::ChatChunk& chunk = event.chunk();
-      if (chunk.has_usage()) result.usage = chunk.usage();
+      if (chunk.has_usage()) {
+        usage = chunk.usage();
+        have_usage = true;
+      }
+      for (const auto& d : chunk.deltas()) {
+        produced += d.text();
+        produced += d.thinking();
+        for (const auto& t : d.tool_calls()) produced += t.name() + t.arguments_fragment();
+      }
       if (client_ok) {
         std::string text = encoder->Chunk(chunk);
-        if (!text.empty()) client_ok = out.Write(text);
+        if (!text.empty()) client_ok = call.out.Write(text);
       }
       if (!client_ok) {
         // The client went away: stop paying the upstream for tokens nobody reads.
@@ -332,20 +480,23 @@ bool ChatPipeline::Stream(const PublicDialect& dialect, const v1::ChatRequest& c
       broken = MakeError(502, "upstream_error", "The upstream stream was interrupted.", "upstream_stream_error");
     }
     Report(c, upstream_ok || !client_ok ? routing::v1::OUTCOME_SUCCESS : routing::v1::OUTCOME_FAILURE, 200, latency);
-    result.client_gone = !client_ok;
+    call.result.client_gone = !client_ok;
+    // Bill what was produced: the upstream's own count when it sent one, else our count of
+    // the prompt and of every token that reached us.
+    if (!have_usage && deps_.counter != nullptr) usage = deps_.counter->Count(call.chat, produced);
+    auto outcome = !client_ok     ? billing::v1::REQUEST_OUTCOME_CLIENT_ABORTED
+                   : upstream_ok ? billing::v1::REQUEST_OUTCOME_COMPLETED
+                                 : billing::v1::REQUEST_OUTCOME_UPSTREAM_FAILED;
+    int64_t charge = Settle(call, usage, c.channel_id(), outcome);
     if (client_ok) {
-      out.Write(upstream_ok ? encoder->Finish(result.usage) : encoder->Error(broken));
-      out.EndStream();
+      call.out.Write(upstream_ok ? encoder->Finish(usage) : encoder->Error(broken));
+      http::fields trailers;
+      SetUsageFields(trailers, usage, charge);
+      call.out.EndStream(&trailers);
     }
-    return upstream_ok && client_ok;
+    return;
   }
-  ApiError e = AllFailed(chat.model(), have_last ? &last : nullptr);
-  HttpResponse r = dialect.Error(e);
-  r.set("X-Request-Id", result.request_id);
-  if (e.http_status == 429) r.set(http::field::retry_after, "1");
-  result.http_status = e.http_status;
-  out.Send(std::move(r));
-  return false;
+  SendError(call, AllFailed(call.chat.model(), have_last ? &last : nullptr));
 }
 
 }  // namespace routeall::gateway

@@ -1,5 +1,6 @@
-// The life of one chat request, whatever its dialect: authenticate, validate, route, call
-// the upstream through the adapter with silent failover before the first byte, answer.
+// The life of one chat request, whatever its dialect: authenticate, validate, reserve the
+// balance, route, call the upstream through the adapter with silent failover before the
+// first byte, answer, and bill exactly what was produced.
 #pragma once
 
 #include <chrono>
@@ -9,6 +10,8 @@
 #include "gateway/clients.h"
 #include "gateway/dialect.h"
 #include "gateway/http_server.h"
+#include "gateway/usage_counter.h"
+#include "gateway/usage_publisher.h"
 
 namespace routeall::gateway {
 
@@ -17,55 +20,75 @@ struct ChatPipelineOptions {
   int max_attempts = 3;
   // Used when a channel sets no timeout of its own.
   std::chrono::milliseconds default_upstream_timeout{600000};
+  // Output tokens a hold is sized for when the request sets no max_tokens.
+  int64_t default_max_output_tokens = 4096;
 };
 
-// Request-scoped facts the pipeline reports to its observer (metrics, usage events).
+// Request-scoped facts the pipeline reports to its observer (metrics).
 struct ChatResult {
   std::string request_id;
   int http_status = 0;
   int attempts = 0;
   bool stream = false;
   bool client_gone = false;
+  bool billed = false;
   llm::v1::Usage usage;
+  int64_t charge_micros = 0;
+};
+
+// Everything the pipeline talks to.
+struct ChatPipelineDeps {
+  AuthClient* auth;
+  RoutingClient* routing;
+  AdapterClient* adapter;
+  BillingClient* billing;
+  UsageSink* usage;
+  // Counts usage an upstream did not report; null = bill only reported usage.
+  const UsageCounter* counter = nullptr;
+  std::function<std::string()> new_request_id;
+  std::function<int64_t()> now_unix;
+  std::function<void(const ChatResult&)> observer;
 };
 
 class ChatPipeline {
  public:
-  ChatPipeline(AuthClient& auth, RoutingClient& routing, AdapterClient& adapter, ChatPipelineOptions options,
-               std::function<std::string()> new_request_id, std::function<int64_t()> now_unix,
-               std::function<void(const ChatResult&)> observer = nullptr);
+  ChatPipeline(ChatPipelineDeps deps, ChatPipelineOptions options);
 
   void Handle(const PublicDialect& dialect, const HttpRequest& req, ResponseWriter& out);
   // GET /v1/models: the models this key may use, in OpenAI's list format.
   void HandleModels(const PublicDialect& dialect, const HttpRequest& req, ResponseWriter& out);
+  // GET /v1/usage[?from=RFC3339&to=RFC3339&limit=N]: the key's account usage, per request and
+  // per day and model (camelCase JSON: promptTokens, cachedTokens, reasoningTokens, charge...).
+  void HandleUsage(const PublicDialect& dialect, const HttpRequest& req, ResponseWriter& out);
 
  private:
-  // Resolves the key to a principal, or fills err.
+  struct Call;  // one request's state
+
   std::optional<auth::v1::Principal> Authenticate(const PublicDialect& dialect, const HttpRequest& req,
                                                   codecs::ApiError* err);
-  bool Unary(const PublicDialect& dialect, const llm::v1::ChatRequest& chat,
-             const std::vector<routing::v1::Candidate>& candidates, ChatResult& result, ResponseWriter& out);
-  bool Stream(const PublicDialect& dialect, const llm::v1::ChatRequest& chat,
-              const std::vector<routing::v1::Candidate>& candidates, ChatResult& result, ResponseWriter& out);
-  adapter::v1::GenerateRequest MakeCall(const llm::v1::ChatRequest& chat, const routing::v1::Candidate& c,
-                                        const std::string& request_id) const;
+  void Unary(Call& call, const std::vector<routing::v1::Candidate>& candidates);
+  void Stream(Call& call, const std::vector<routing::v1::Candidate>& candidates);
+  void SendError(Call& call, const codecs::ApiError& err);
+  // Bills usage (publishes the event) and returns the charge.
+  int64_t Settle(Call& call, const llm::v1::Usage& usage, int64_t channel_id,
+                 billing::v1::RequestOutcome outcome);
+  adapter::v1::GenerateRequest MakeCall(const Call& call, const routing::v1::Candidate& c) const;
   std::chrono::milliseconds Timeout(const routing::v1::Candidate& c) const;
   void Report(const routing::v1::Candidate& c, routing::v1::Outcome outcome, int http_status,
               std::chrono::steady_clock::duration latency);
 
-  AuthClient& auth_;
-  RoutingClient& routing_;
-  AdapterClient& adapter_;
+  ChatPipelineDeps deps_;
   ChatPipelineOptions options_;
-  std::function<std::string()> new_request_id_;
-  std::function<int64_t()> now_unix_;
-  std::function<void(const ChatResult&)> observer_;
 };
 
 // Maps an upstream failure that is the client's own fault (not retried) to a client error.
 codecs::ApiError UpstreamClientError(const adapter::v1::UpstreamError& e);
 
-// Adds X-RouteAll-Usage-* headers for usage to a response header.
-void SetUsageHeaders(http::response_header<>& h, const llm::v1::Usage& usage);
+// Sets the X-RouteAll-Usage-* fields and X-RouteAll-Charge-Credit.
+void SetUsageFields(http::fields& h, const llm::v1::Usage& usage, int64_t charge_micros);
+
+// An upper-bound guess of a request's prompt tokens, used only to size the balance hold
+// (what is billed always comes from the upstream's report or the tokenizer).
+int64_t EstimatePromptTokens(const llm::v1::ChatRequest& req);
 
 }  // namespace routeall::gateway

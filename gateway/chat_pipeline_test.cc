@@ -24,6 +24,7 @@ class FakeAuth : public AuthClient {
       auth::v1::Principal p;
       p.set_account_id(1);
       p.set_group("default");
+      p.set_multiplier_ppm(1000000);
       return p;
     }
     if (hash == Sha256Hex("sk-ra-limited")) {
@@ -88,6 +89,54 @@ class FakeAdapter : public AdapterClient {
   bool cancelled = false;
 };
 
+class FakeBilling : public BillingClient {
+ public:
+  absl::StatusOr<billing::v1::ReserveResponse> Reserve(const billing::v1::ReserveRequest& r) override {
+    reserves.push_back(r);
+    if (r.model() == "unpriced") return absl::NotFoundError("no price");
+    if (broke) return absl::FailedPreconditionError("available 0.000001 credits, this request may cost up to 0.04");
+    billing::v1::ReserveResponse res;
+    res.set_hold_id("hold-" + r.request_id());
+    res.mutable_price()->set_input_per_mtok(2500000);
+    res.mutable_price()->set_cache_read_per_mtok(1250000);
+    res.mutable_price()->set_output_per_mtok(10000000);
+    res.mutable_price()->set_version(7);
+    return res;
+  }
+  void Release(const std::string& hold_id, int64_t) override { released.push_back(hold_id); }
+  absl::StatusOr<billing::v1::GetUsageResponse> GetUsage(const billing::v1::GetUsageRequest& q) override {
+    usage_queries.push_back(q);
+    billing::v1::GetUsageResponse r;
+    auto* rec = r.add_records();
+    rec->set_request_id("r1");
+    rec->set_reasoning_tokens(12);
+    rec->set_charge("0.001410");
+    return r;
+  }
+  std::vector<billing::v1::GetUsageRequest> usage_queries;
+  bool broke = false;
+  std::vector<billing::v1::ReserveRequest> reserves;
+  std::vector<std::string> released;
+};
+
+class FakeSink : public UsageSink {
+ public:
+  void Publish(const billing::v1::UsageEvent& e) override { events.push_back(e); }
+  std::vector<billing::v1::UsageEvent> events;
+};
+
+// Counts one token per byte of output and 100 for any prompt: enough to see it was used.
+class FakeCounter : public UsageCounter {
+ public:
+  v1::Usage Count(const v1::ChatRequest&, const std::string& produced) const override {
+    v1::Usage u;
+    u.set_prompt_tokens(100);
+    u.set_completion_tokens(static_cast<int64_t>(produced.size()));
+    u.set_source(v1::USAGE_SOURCE_COUNTED);
+    return u;
+  }
+};
+
 class RecordingWriter : public ResponseWriter {
  public:
   bool Send(HttpResponse r) override {
@@ -109,8 +158,9 @@ class RecordingWriter : public ResponseWriter {
     body.append(d);
     return true;
   }
-  bool EndStream() override {
+  bool EndStream(const http::fields* t) override {
     ended = true;
+    if (t) trailers = *t;
     return true;
   }
   bool Started() const override { return started; }
@@ -118,6 +168,7 @@ class RecordingWriter : public ResponseWriter {
   bool started = false, ended = false;
   int status = 0, writes = 0, fail_writes_after = -1;
   http::response_header<> headers;
+  http::fields trailers;
   std::string body;
 };
 
@@ -130,6 +181,7 @@ adapter::v1::GenerateResponse Ok(const std::string& text) {
   r.mutable_response()->mutable_usage()->set_prompt_tokens(972);
   r.mutable_response()->mutable_usage()->set_cached_tokens(896);
   r.mutable_response()->mutable_usage()->set_completion_tokens(10);
+  r.mutable_response()->mutable_usage()->set_source(v1::USAGE_SOURCE_UPSTREAM);
   return r;
 }
 
@@ -150,8 +202,10 @@ adapter::v1::GenerateStreamResponse Text(const std::string& t) {
 class ChatPipelineTest : public ::testing::Test {
  protected:
   ChatPipelineTest()
-      : pipeline_(auth_, routing_, adapter_, ChatPipelineOptions{}, [] { return std::string("req123"); },
-                  [] { return int64_t{1700000000}; }, [this](const ChatResult& r) { results_.push_back(r); }) {
+      : pipeline_(ChatPipelineDeps{&auth_, &routing_, &adapter_, &billing_, &sink_, &counter_,
+                                   [] { return std::string("req123"); }, [] { return int64_t{1700000000}; },
+                                   [this](const ChatResult& r) { results_.push_back(r); }},
+                  ChatPipelineOptions{}) {
     for (int id : {1, 2, 3}) {
       routing::v1::Candidate c;
       c.set_channel_id(id);
@@ -179,6 +233,9 @@ class ChatPipelineTest : public ::testing::Test {
   FakeAuth auth_;
   FakeRouting routing_;
   FakeAdapter adapter_;
+  FakeBilling billing_;
+  FakeSink sink_;
+  FakeCounter counter_;
   OpenAIDialect dialect_;
   std::vector<ChatResult> results_;
   ChatPipeline pipeline_;
@@ -326,6 +383,138 @@ TEST_F(ChatPipelineTest, ClientGoneMidStreamCancelsUpstream) {
   EXPECT_TRUE(adapter_.cancelled);
   EXPECT_TRUE(results_.back().client_gone);
   EXPECT_FALSE(w.ended);
+}
+
+TEST_F(ChatPipelineTest, ChargeHeaderEqualsTheUsageEventAndCachedTokensBillAtCacheRate) {
+  adapter_.unary[1] = Ok("hello");
+  auto w = Run(Body());
+  ASSERT_EQ(w.status, 200);
+  // 76 x 2.5 + 896 x 1.25 + 10 x 10 = 190 + 1120 + 100 = 1410 micro-credits.
+  EXPECT_EQ(w.headers["X-RouteAll-Charge-Credit"], "0.001410");
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const auto& ev = sink_.events[0];
+  EXPECT_EQ(ev.charge_micros(), 1410);
+  EXPECT_EQ(ev.request_id(), "req123");
+  EXPECT_EQ(ev.account_id(), 1);
+  EXPECT_EQ(ev.price_version(), 7);
+  EXPECT_EQ(ev.hold_id(), "hold-req123");
+  EXPECT_EQ(ev.usage().cached_tokens(), 896);
+  EXPECT_EQ(ev.outcome(), billing::v1::REQUEST_OUTCOME_COMPLETED);
+  EXPECT_TRUE(billing_.released.empty()) << "a settled hold is released by billing, not here";
+}
+
+TEST_F(ChatPipelineTest, HoldIsSizedFromMaxTokensAndN) {
+  adapter_.unary[1] = Ok("x");
+  json b = Body();
+  b["max_tokens"] = 50;
+  b["n"] = 2;
+  Run(b);
+  ASSERT_EQ(billing_.reserves.size(), 1u);
+  EXPECT_EQ(billing_.reserves[0].max_output_tokens(), 100);
+  EXPECT_GT(billing_.reserves[0].estimated_prompt_tokens(), 0);
+}
+
+TEST_F(ChatPipelineTest, InsufficientBalanceIs402BeforeAnyUpstreamCall) {
+  billing_.broke = true;
+  auto w = Run(Body());
+  EXPECT_EQ(w.status, 402);
+  auto j = json::parse(w.body);
+  EXPECT_EQ(j["error"]["code"], "insufficient_balance");
+  EXPECT_TRUE(adapter_.calls.empty());
+  EXPECT_TRUE(sink_.events.empty());
+}
+
+TEST_F(ChatPipelineTest, UnpricedModelIsNotServed) {
+  json b = Body();
+  b["model"] = "unpriced";
+  auto w = Run(b);
+  EXPECT_EQ(w.status, 503);
+  EXPECT_EQ(json::parse(w.body)["error"]["code"], "model_not_priced");
+  EXPECT_TRUE(adapter_.calls.empty());
+}
+
+TEST_F(ChatPipelineTest, FailedRequestReleasesItsHoldAndBillsNothing) {
+  for (int id : {1, 2, 3}) adapter_.unary[id] = Err(500, true);
+  Run(Body());
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_EQ(billing_.released, std::vector<std::string>{"hold-req123"});
+  adapter_.unary[1] = Err(400, false);
+  Run(Body());
+  EXPECT_EQ(billing_.released.size(), 2u);
+}
+
+TEST_F(ChatPipelineTest, FailoverBillsOnlyTheAnsweringChannelOnce) {
+  adapter_.unary[1] = Err(503, true);
+  adapter_.unary[2] = Ok("second");
+  Run(Body());
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].channel_id(), 2);
+}
+
+TEST_F(ChatPipelineTest, StreamSendsUsageAndChargeAsTrailersMatchingTheEvent) {
+  adapter::v1::GenerateStreamResponse usage;
+  usage.mutable_chunk()->mutable_usage()->set_prompt_tokens(972);
+  usage.mutable_chunk()->mutable_usage()->set_cached_tokens(896);
+  usage.mutable_chunk()->mutable_usage()->set_completion_tokens(10);
+  adapter_.streams[1] = {Text("a"), usage};
+  auto w = Run(Body(true));
+  ASSERT_TRUE(w.ended);
+  EXPECT_NE(std::string(w.headers[http::field::trailer]).find("X-RouteAll-Charge-Credit"), std::string::npos);
+  EXPECT_EQ(w.trailers["X-RouteAll-Charge-Credit"], "0.001410");
+  EXPECT_EQ(w.trailers["X-RouteAll-Usage-Cached-Tokens"], "896");
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].charge_micros(), 1410);
+  EXPECT_TRUE(sink_.events[0].stream());
+}
+
+TEST_F(ChatPipelineTest, StreamCutByClientBillsWhatWasProducedNotZeroNotAll) {
+  adapter_.streams[1] = {Text("aaaa"), Text("bbbb"), Text("cccc"), Text("dddd")};
+  HttpRequest req{http::verb::post, "/v1/chat/completions", 11};
+  req.set(http::field::authorization, "Bearer sk-ra-good");
+  req.body() = Body(true).dump();
+  RecordingWriter w;
+  w.fail_writes_after = 2;  // the client reads two chunks, then is gone
+  pipeline_.Handle(dialect_, req, w);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const auto& ev = sink_.events[0];
+  EXPECT_EQ(ev.outcome(), billing::v1::REQUEST_OUTCOME_CLIENT_ABORTED);
+  EXPECT_EQ(ev.usage().source(), v1::USAGE_SOURCE_COUNTED);
+  // Produced before the cut: "aaaa", "bbbb" written, "cccc" read when the write failed.
+  EXPECT_EQ(ev.usage().completion_tokens(), 12);
+  EXPECT_EQ(ev.usage().prompt_tokens(), 100);
+  EXPECT_GT(ev.charge_micros(), 0);
+}
+
+TEST_F(ChatPipelineTest, UpstreamWithoutUsageIsCountedNotBilledZero) {
+  adapter::v1::GenerateResponse r = Ok("hello");
+  r.mutable_response()->clear_usage();
+  adapter_.unary[1] = r;
+  auto w = Run(Body());
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].usage().prompt_tokens(), 100);
+  EXPECT_EQ(sink_.events[0].usage().completion_tokens(), 5);
+  EXPECT_EQ(w.headers["X-RouteAll-Usage-Completion"], "5");
+}
+
+TEST_F(ChatPipelineTest, UsageApiIsScopedToTheKeysAccountInCamelCase) {
+  HttpRequest req{http::verb::get, "/v1/usage?from=2026-11-01T00:00:00Z&limit=5", 11};
+  req.set(http::field::authorization, "Bearer sk-ra-good");
+  RecordingWriter w;
+  pipeline_.HandleUsage(dialect_, req, w);
+  ASSERT_EQ(w.status, 200);
+  ASSERT_EQ(billing_.usage_queries.size(), 1u);
+  EXPECT_EQ(billing_.usage_queries[0].account_id(), 1);
+  EXPECT_EQ(billing_.usage_queries[0].limit(), 5);
+  EXPECT_EQ(billing_.usage_queries[0].from().seconds(), 1793491200);
+  auto j = json::parse(w.body);
+  EXPECT_EQ(j["records"][0]["reasoningTokens"], "12");  // int64 is a JSON string in proto3 JSON
+  EXPECT_EQ(j["records"][0]["charge"], "0.001410");
+  HttpRequest bad{http::verb::get, "/v1/usage?from=yesterday", 11};
+  bad.set(http::field::authorization, "Bearer sk-ra-good");
+  RecordingWriter w2;
+  pipeline_.HandleUsage(dialect_, bad, w2);
+  EXPECT_EQ(w2.status, 400);
+  EXPECT_EQ(json::parse(w2.body)["error"]["param"], "from");
 }
 
 }  // namespace

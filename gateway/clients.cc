@@ -135,6 +135,15 @@ void GrpcBillingClient::Release(const std::string& hold_id, int64_t account_id) 
   });
 }
 
+absl::StatusOr<billing::v1::GetUsageResponse> GrpcBillingClient::GetUsage(const billing::v1::GetUsageRequest& req) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, std::chrono::seconds(10));
+  billing::v1::GetUsageResponse res;
+  grpc::Status st = stub_->GetUsage(&ctx, req, &res);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return res;
+}
+
 GrpcAdapterClient::GrpcAdapterClient(std::shared_ptr<grpc::Channel> channel)
     : stub_(adapter::v1::AdapterService::NewStub(channel)) {}
 

@@ -68,6 +68,7 @@ class BillingClient {
   virtual absl::StatusOr<billing::v1::ReserveResponse> Reserve(const billing::v1::ReserveRequest& req) = 0;
   // Fire-and-forget: drops a hold for a request that produced nothing billable.
   virtual void Release(const std::string& hold_id, int64_t account_id) = 0;
+  virtual absl::StatusOr<billing::v1::GetUsageResponse> GetUsage(const billing::v1::GetUsageRequest& req) = 0;
 };
 
 // A gRPC channel tuned for the hot path: one long-lived HTTP/2 connection with keepalive.
@@ -118,6 +119,7 @@ class GrpcBillingClient : public BillingClient {
   // BillingClient
   absl::StatusOr<billing::v1::ReserveResponse> Reserve(const billing::v1::ReserveRequest& req) override;
   void Release(const std::string& hold_id, int64_t account_id) override;
+  absl::StatusOr<billing::v1::GetUsageResponse> GetUsage(const billing::v1::GetUsageRequest& req) override;
 
  private:
   std::unique_ptr<billing::v1::BillingService::Stub> stub_;

@@ -93,12 +93,14 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseWri
     });
   }
 
-  bool EndStream() override {
+  bool EndStream(const http::fields* trailers) override {
     if (!streaming_ || finished_ || broken_) return false;
     finished_ = true;
-    return Blocking([this](std::function<void(bool)> done) {
+    auto fields = std::make_shared<http::fields>(trailers ? *trailers : http::fields());
+    return Blocking([this, fields](std::function<void(bool)> done) {
       stream_.expires_after(shared_->options.write_timeout);
-      net::async_write(stream_, http::make_chunk_last(), [done](beast::error_code ec, size_t) { done(!ec); });
+      net::async_write(stream_, http::make_chunk_last(*fields),
+                       [fields, done](beast::error_code ec, size_t) { done(!ec); });
     });
   }
 
@@ -174,7 +176,7 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseWri
     if (!started_) {
       Send(PlainError(http::status::internal_server_error, "server_error", "internal error"));
     } else if (streaming_ && !finished_) {
-      EndStream();
+      EndStream(nullptr);
     }
     net::post(stream_.get_executor(), [self = shared_from_this()] { self->AfterExchange(); });
   }
@@ -227,6 +229,21 @@ void DoAccept(std::shared_ptr<HttpServer::Shared> shared) {
 }
 
 }  // namespace
+
+std::string QueryParam(std::string_view target, std::string_view name) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return "";
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view kv = rest.substr(0, amp);
+    auto eq = kv.find('=');
+    if (kv.substr(0, eq) == name) return eq == std::string_view::npos ? "" : std::string(kv.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return "";
+}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                               HttpHandler handler) {

@@ -36,13 +36,18 @@ class ResponseWriter {
   virtual bool BeginStream(http::response_header<> header) = 0;
   // Writes one chunk and flushes it; returns false when the client is gone.
   virtual bool Write(std::string_view data) = 0;
-  // Ends the chunked response.
-  virtual bool EndStream() = 0;
+  // Ends the chunked response, with trailer fields when given (announce them with a
+  // "Trailer" header in BeginStream).
+  virtual bool EndStream(const http::fields* trailers = nullptr) = 0;
   // Whether anything was sent yet (the failover loop may only retry before that).
   virtual bool Started() const = 0;
 };
 
 using HttpHandler = std::function<void(const HttpRequest&, ResponseWriter&)>;
+
+// The raw value of query parameter `name` in a request target ("" when absent). Values are
+// not percent-decoded: callers only accept plain tokens (ids, RFC 3339 times).
+std::string QueryParam(std::string_view target, std::string_view name);
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";

@@ -18,6 +18,8 @@
 #include "gateway/clients.h"
 #include "gateway/http_server.h"
 #include "gateway/openai_dialect.h"
+#include "gateway/tokenizer_usage_counter.h"
+#include "gateway/usage_publisher.h"
 
 extern char** environ;
 
@@ -71,17 +73,37 @@ int main(int argc, char** argv) {
   routeall::gateway::GrpcAuthClient auth(auth_ch, *auth_ttl, std::chrono::milliseconds(1000), steady);
   routeall::gateway::GrpcRoutingClient routing(routing_ch);
   routeall::gateway::GrpcAdapterClient adapter(adapter_ch);
+  routeall::gateway::GrpcBillingClient billing(billing_ch);
+
+  // Usage events: Kafka without waiting for acks; what fails lands in the local spool.
+  routeall::KafkaProducerOptions kopts;
+  kopts.brokers = config->GetString("kafka-brokers", "127.0.0.1:19092");
+  // Fail fast to the durable spool instead of holding events in memory for long.
+  kopts.properties["message.timeout.ms"] = config->GetString("kafka-message-timeout-ms", "5000");
+  auto producer = routeall::KafkaProducer::Create(kopts);
+  if (!producer.ok()) return Fail("cannot create Kafka producer", producer.status());
+  auto spool = routeall::Spool::Open(config->GetString("spool-dir", "routeall-spool"));
+  if (!spool.ok()) return Fail("cannot open usage spool", spool.status());
+  routeall::gateway::UsagePublisherOptions uopts;
+  uopts.topic = config->GetString("usage-topic", "routeall.usage.v1");
+  routeall::gateway::UsagePublisher publisher(std::move(*producer), std::move(*spool), uopts);
+
+  // Counts what upstreams do not report (cut streams): required, never guessed.
+  auto counter = routeall::gateway::TokenizerUsageCounter::Load(config->GetString("tokenizer-dir", ".cache/tokenizer"));
+  if (!counter.ok()) return Fail("cannot load tokenizer data (run scripts/bootstrap)", counter.status());
+
   routeall::gateway::ChatPipelineOptions popts;
   popts.max_attempts = static_cast<int>(*max_attempts);
-  routeall::gateway::ChatPipeline pipeline(
-      auth, routing, adapter, popts, [] { return routeall::RandomHex(12); },
+  routeall::gateway::ChatPipelineDeps deps{
+      &auth, &routing, &adapter, &billing, &publisher, counter->get(), [] { return routeall::RandomHex(12); },
       [] { return static_cast<int64_t>(std::time(nullptr)); },
       [&](const routeall::gateway::ChatResult& r) {
         requests.Add({{"dialect", "openai"}, {"stream", r.stream ? "true" : "false"},
                       {"status", std::to_string(r.http_status)}})
             .Increment();
         attempts.Increment(r.attempts);
-      });
+      }};
+  routeall::gateway::ChatPipeline pipeline(deps, popts);
   routeall::gateway::AdminApi admin(config->GetString("admin-token", ""), auth_ch, routing_ch, billing_ch);
   routeall::gateway::OpenAIDialect openai;
 
@@ -98,6 +120,9 @@ int main(int argc, char** argv) {
         }
         if (path == "/v1/models" && req.method() == routeall::gateway::http::verb::get) {
           return pipeline.HandleModels(openai, req, out);
+        }
+        if (path == "/v1/usage" && req.method() == routeall::gateway::http::verb::get) {
+          return pipeline.HandleUsage(openai, req, out);
         }
         if (admin.Handle(req, out)) return;
         if (path == "/healthz" || path == "/readyz") {
@@ -118,6 +143,8 @@ int main(int argc, char** argv) {
   int sig = routeall::WaitForTerminationSignal();
   routeall::LogInfo("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (*server)->Stop(*drain);
-  routeall::LogInfo("stopped");
+  // No request is in flight any more: flush usage to Kafka, spool whatever is left.
+  publisher.Shutdown(std::chrono::seconds(10));
+  routeall::LogInfo("stopped", {{"usage_delivered", publisher.delivered()}, {"usage_spooled", publisher.spooled()}});
   return 0;
 }

@@ -27,7 +27,9 @@ class ServiceStartTest : public ::testing::TestWithParam<Binary> {};
 TEST_P(ServiceStartTest, StartsHealthyServesMetricsAndDrainsOnSigterm) {
   ROUTEALL_REQUIRE_ENV(pg_url, "ROUTEALL_TEST_PG_URL");
   const Binary& b = GetParam();
-  Subprocess proc({b.path, "--grpc-port=0", "--metrics-port=0", "--http-port=0", "--pg-url", pg_url},
+  std::string spool = ::testing::TempDir() + "spool_" + routeall::testing::UniqueSuffix();
+  Subprocess proc({b.path, "--grpc-port=0", "--metrics-port=0", "--http-port=0", "--pg-url", pg_url,
+                   "--spool-dir", spool, "--consumer=false"},
                   {"ROUTEALL_LOG_LEVEL=info"});
   ASSERT_TRUE(proc.started());
   auto serving = proc.WaitForLogLine("serving", std::chrono::seconds(30));

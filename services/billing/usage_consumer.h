@@ -1,0 +1,87 @@
+// Settles usage events from Kafka into the ledger: exactly once in money terms, because
+// offsets are committed only after the ledger transaction and every row is keyed by request id.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/kafka.h"
+#include "services/billing/balance_book.h"
+#include "services/billing/billing_metrics.h"
+#include "services/billing/ledger_store.h"
+#include "services/billing/price_catalog.h"
+
+namespace routeall::billing {
+
+// Where usage messages come from (a KafkaConsumer in production, a queue in tests).
+class MessageSource {
+ public:
+  virtual ~MessageSource() = default;
+  virtual absl::StatusOr<std::vector<KafkaMessage>> Poll(size_t max_messages,
+                                                         std::chrono::milliseconds timeout) = 0;
+  // Commits the position after every message of batch.
+  virtual absl::Status Commit(const std::vector<KafkaMessage>& batch) = 0;
+  virtual void Close() = 0;
+};
+
+// Where messages that cannot be billed go. Send returns once every message is delivered.
+class DeadLetterSink {
+ public:
+  virtual ~DeadLetterSink() = default;
+  virtual absl::Status Send(const std::vector<KafkaMessage>& messages) = 0;
+};
+
+struct UsageConsumerOptions {
+  size_t max_batch = 500;
+  std::chrono::milliseconds poll_timeout{200};
+  std::chrono::milliseconds backoff_initial{100};
+  std::chrono::milliseconds backoff_max{5000};
+  // After Stop(), how long a failing batch in hand is still retried before giving up on
+  // it (uncommitted, so it is redelivered to the next consumer).
+  std::chrono::milliseconds stop_grace{10000};
+  // Offset commits retried this many times; after that the batch is left uncommitted
+  // (its ledger rows are written, so a redelivery only counts duplicates).
+  int commit_attempts = 5;
+};
+
+class UsageConsumer {
+ public:
+  using Sleep = std::function<void(std::chrono::milliseconds)>;
+
+  UsageConsumer(MessageSource* source, DeadLetterSink* dead_letters, LedgerStore* ledger,
+                PriceCatalog* prices, BalanceBook* book, BillingMetrics* metrics, Clock clock,
+                UsageConsumerOptions options = {}, Sleep sleep = nullptr);
+
+  // Polls until Stop(), settling each batch before polling the next; then closes the source.
+  void Run();
+  // Polls once and settles what came; returns the number of messages in the batch.
+  absl::StatusOr<size_t> RunOnce();
+  // Settles one polled batch, retrying each failing step with back-off until it succeeds
+  // (or, after Stop(), until the grace period ends).
+  absl::Status Settle(const std::vector<KafkaMessage>& batch);
+  // Thread-safe; Run() finishes the batch in hand, then returns.
+  void Stop();
+
+ private:
+  struct Pending;
+
+  absl::Status Advance(Pending& p);
+
+  MessageSource* source_;
+  DeadLetterSink* dead_letters_;
+  LedgerStore* ledger_;
+  PriceCatalog* prices_;
+  BalanceBook* book_;
+  BillingMetrics* metrics_;
+  Clock clock_;
+  UsageConsumerOptions options_;
+  Sleep sleep_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::chrono::steady_clock::rep> stop_deadline_{0};
+};
+
+}  // namespace routeall::billing

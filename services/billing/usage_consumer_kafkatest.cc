@@ -1,0 +1,206 @@
+// UsageConsumer end to end on a real Kafka and PostgreSQL: duplicates, dead letters and a
+// consumer killed between its ledger commit and its offset commit.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <thread>
+
+#include "common/kafka.h"
+#include "common/testing.h"
+#include "services/billing/billing_test_env.h"
+#include "services/billing/kafka_usage_io.h"
+#include "services/billing/pg_ledger_store.h"
+#include "services/billing/pg_price_store.h"
+
+namespace routeall::billing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// One billing "process": its own memory, metrics and Kafka consumer on the shared group.
+struct Process {
+  Process(const std::string& brokers, const std::string& topic, const std::string& group, LedgerStore* ledger,
+          PriceStore* prices, int crash_at = 0)
+      : metrics(registry),
+        catalog(prices, [] { return absl::Now(); }),
+        book(ledger, &catalog, &metrics, [] { return absl::Now(); }, [] { return "h"; }) {
+    auto c = KafkaConsumer::Create({brokers, group, {topic}, {}});
+    EXPECT_TRUE(c.ok()) << c.status();
+    kafka_source = std::make_unique<KafkaMessageSource>(std::move(*c));
+    source =
+        std::make_unique<testing::ObservedSource>(kafka_source.get(), crash_at, [this] { consumer->Stop(); });
+    auto p = KafkaProducer::Create({brokers, {}});
+    EXPECT_TRUE(p.ok()) << p.status();
+    producer = std::move(*p);
+    dlq = std::make_unique<KafkaDeadLetterSink>(producer.get(), topic + ".dlq");
+    consumer = std::make_unique<UsageConsumer>(source.get(), dlq.get(), ledger, &catalog, &book, &metrics,
+                                               [] { return absl::Now(); });
+    thread = std::thread([this] { consumer->Run(); });
+  }
+  ~Process() { Stop(); }
+  void Stop() {
+    consumer->Stop();
+    if (thread.joinable()) thread.join();
+  }
+  int64_t Seen() const {
+    return static_cast<int64_t>(metrics.events_billed.Value() + metrics.events_duplicate.Value() +
+                                metrics.events_dead_letter.Value());
+  }
+
+  prometheus::Registry registry;
+  BillingMetrics metrics;
+  PriceCatalog catalog;
+  BalanceBook book;
+  std::unique_ptr<KafkaMessageSource> kafka_source;
+  std::unique_ptr<testing::ObservedSource> source;
+  std::unique_ptr<KafkaProducer> producer;
+  std::unique_ptr<KafkaDeadLetterSink> dlq;
+  std::unique_ptr<UsageConsumer> consumer;
+  std::thread thread;
+};
+
+class UsageKafkaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ROUTEALL_REQUIRE_ENV(brokers, "ROUTEALL_TEST_KAFKA_BROKERS");
+    ROUTEALL_REQUIRE_ENV(url, "ROUTEALL_TEST_PG_URL");
+    brokers_ = brokers;
+    auto env = testing::PgSchema::Create(url);
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = std::move(*env);
+    ledger_ = std::make_unique<PgLedgerStore>(env_->pool(), env_->schema());
+    prices_ = std::make_unique<PgPriceStore>(env_->pool(), env_->schema());
+    auto price = prices_->AddVersion(testing::SimplePrice("gpt"));
+    ASSERT_TRUE(price.ok());
+    price_ = *price;
+    const std::string suffix = routeall::testing::UniqueSuffix();
+    topic_ = "routeall.usage.test." + suffix;
+    group_ = "billing-test-" + suffix;
+  }
+  void TearDown() override {
+    ledger_.reset();
+    prices_.reset();
+    env_.reset();
+  }
+
+  // Produces n events over 5 accounts; every 10th repeats the previous request id.
+  // Returns the expected -sum(charges) per account, counting each request id once.
+  std::map<int64_t, int64_t> ProduceEvents(int n, const std::vector<std::string>& garbage = {}) {
+    auto producer = KafkaProducer::Create({brokers_, {}});
+    EXPECT_TRUE(producer.ok());
+    std::map<int64_t, int64_t> expected;
+    std::set<std::string> seen;
+    std::atomic<int> failed{0};
+    auto on_delivery = [&](const absl::Status& s) {
+      if (!s.ok()) ++failed;
+    };
+    for (int i = 0; i < n; ++i) {
+      const int id = (i % 10 == 9) ? i - 1 : i;
+      auto e =
+          testing::MakeEvent("req-" + std::to_string(id), 1 + id % 5, price_, 100 + id, id % 300, 1764028800);
+      if (seen.insert(e.request_id()).second) expected[e.account_id()] -= e.charge_micros();
+      EXPECT_TRUE((*producer)
+                      ->Produce(topic_, std::to_string(e.account_id()), e.SerializeAsString(), on_delivery)
+                      .ok());
+      if (i == n / 2) {
+        for (const auto& g : garbage) EXPECT_TRUE((*producer)->Produce(topic_, "x", g, on_delivery).ok());
+      }
+    }
+    EXPECT_TRUE((*producer)->Flush(60s).ok());
+    EXPECT_EQ(failed.load(), 0);
+    unique_ = static_cast<int64_t>(seen.size());
+    return expected;
+  }
+
+  static bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(50ms);
+    }
+    return true;
+  }
+
+  void ExpectLedgerMatches(const std::map<int64_t, int64_t>& expected) {
+    int64_t total = 0;
+    for (const auto& [account, sum] : expected) {
+      total += sum;
+      EXPECT_EQ(ledger_->GetBalance(account)->balance_micros, sum) << "account " << account;
+    }
+    EXPECT_EQ(env_->QueryInt("SELECT sum(amount_micros)::bigint FROM " + env_->schema() + ".ledger"), total);
+    EXPECT_EQ(env_->QueryInt("SELECT count(*) FROM " + env_->schema() + ".ledger"), unique_);
+  }
+
+  std::string brokers_, topic_, group_;
+  std::unique_ptr<testing::PgSchema> env_;
+  std::unique_ptr<PgLedgerStore> ledger_;
+  std::unique_ptr<PgPriceStore> prices_;
+  ModelPrice price_;
+  int64_t unique_ = 0;
+};
+
+TEST_F(UsageKafkaTest, SettlesEveryUniqueRequestOnceAndDeadLettersGarbage) {
+  const std::string garbage("\xff\xfe not a usage event", 21);
+  auto expected = ProduceEvents(2000, {garbage});
+  {
+    Process p(brokers_, topic_, group_, ledger_.get(), prices_.get());
+    ASSERT_TRUE(WaitFor([&] { return p.source->committed() >= 2001; }, 120s))
+        << "committed " << p.source->committed() << " seen " << p.Seen();
+    p.Stop();
+    EXPECT_EQ(p.metrics.events_billed.Value(), unique_);
+    EXPECT_EQ(p.metrics.events_duplicate.Value(), 2000 - unique_);
+    EXPECT_EQ(p.metrics.events_dead_letter.Value(), 1);
+    EXPECT_EQ(p.metrics.charge_mismatch.Value(), 0);
+    // The process's own view of the balance is the ledger's.
+    EXPECT_EQ(p.book.GetBalance(1)->balance_micros, expected[1]);
+  }
+  ExpectLedgerMatches(expected);
+
+  auto dlq = KafkaConsumer::Create({brokers_, group_ + "-dlq", {topic_ + ".dlq"}, {}});
+  ASSERT_TRUE(dlq.ok());
+  std::vector<KafkaMessage> got;
+  WaitFor(
+      [&] {
+        auto b = (*dlq)->PollBatch(10, 500ms);
+        if (b.ok()) got.insert(got.end(), b->begin(), b->end());
+        return !got.empty();
+      },
+      30s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, garbage);
+  EXPECT_EQ(got[0].key, "x");
+}
+
+TEST_F(UsageKafkaTest, ConsumerKilledBeforeItsOffsetCommitLosesAndDoublesNothing) {
+  auto expected = ProduceEvents(2000);
+  int64_t committed_before_crash = 0;
+  int64_t polled_by_first = 0;
+  {
+    // Small batches so the crash lands mid-stream: the third batch reaches the ledger but
+    // its offsets never reach Kafka.
+    Process first(brokers_, topic_, group_, ledger_.get(), prices_.get(), /*crash_at=*/3);
+    ASSERT_TRUE(WaitFor([&] { return first.source->crashed(); }, 120s));
+    first.Stop();
+    committed_before_crash = first.source->committed();
+    polled_by_first = first.source->polled();
+  }
+  const int64_t rows_after_crash = env_->QueryInt("SELECT count(*) FROM " + env_->schema() + ".ledger");
+  ASSERT_GT(committed_before_crash, 0);
+  ASSERT_LT(committed_before_crash, 2000) << "the crash must come before the end";
+  ASSERT_GT(polled_by_first, committed_before_crash) << "a batch was settled but not committed";
+
+  Process second(brokers_, topic_, group_, ledger_.get(), prices_.get());
+  ASSERT_TRUE(WaitFor([&] { return second.source->committed() >= 2000 - committed_before_crash; }, 120s))
+      << "committed " << second.source->committed();
+  second.Stop();
+  EXPECT_EQ(second.source->committed(), 2000 - committed_before_crash) << "resumed at the committed offset";
+  // The uncommitted batch came again and was recognised, not billed twice.
+  EXPECT_GE(second.metrics.events_duplicate.Value(), 1);
+  EXPECT_EQ(second.metrics.events_billed.Value(), unique_ - rows_after_crash);
+  ExpectLedgerMatches(expected);
+}
+
+}  // namespace
+}  // namespace routeall::billing

@@ -1,0 +1,278 @@
+// UsageConsumer with fake Kafka, fake stores and recorded back-off: idempotency, price
+// checks, dead letters and the order "ledger commit, then offset commit".
+#include "services/billing/usage_consumer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "common/pricing.h"
+#include "routeall/billing/v1/usage_event.pb.h"
+#include "services/billing/fake_ledger_store.h"
+#include "services/billing/fake_price_store.h"
+
+namespace routeall::billing {
+namespace {
+
+using ::testing::ElementsAre;
+
+// Every side effect in order, so a test can assert what happened before what.
+using Journal = std::vector<std::string>;
+
+class FakeSource final : public MessageSource {
+ public:
+  explicit FakeSource(Journal* journal) : journal_(journal) {}
+  void Push(std::vector<KafkaMessage> batch) { batches_.push_back(std::move(batch)); }
+
+  // MessageSource
+  absl::StatusOr<std::vector<KafkaMessage>> Poll(size_t, std::chrono::milliseconds) override {
+    ++polls;
+    if (on_poll) on_poll();
+    if (batches_.empty()) return std::vector<KafkaMessage>{};
+    auto b = std::move(batches_.front());
+    batches_.pop_front();
+    return b;
+  }
+  absl::Status Commit(const std::vector<KafkaMessage>& batch) override {
+    if (fail_commits > 0) {
+      --fail_commits;
+      journal_->push_back("commit_fail");
+      return absl::UnavailableError("injected commit failure");
+    }
+    int64_t max = -1;
+    for (const auto& m : batch) max = std::max(max, m.offset);
+    journal_->push_back("commit@" + std::to_string(max + 1));
+    return absl::OkStatus();
+  }
+  void Close() override { closed = true; }
+
+  int polls = 0;
+  int fail_commits = 0;
+  bool closed = false;
+  std::function<void()> on_poll;
+
+ private:
+  Journal* journal_;
+  std::deque<std::vector<KafkaMessage>> batches_;
+};
+
+class FakeDeadLetters final : public DeadLetterSink {
+ public:
+  explicit FakeDeadLetters(Journal* journal) : journal_(journal) {}
+  // DeadLetterSink
+  absl::Status Send(const std::vector<KafkaMessage>& messages) override {
+    if (fail_sends > 0) {
+      --fail_sends;
+      journal_->push_back("dlq_fail");
+      return absl::UnavailableError("injected dlq failure");
+    }
+    for (const auto& m : messages) sent.push_back(m);
+    journal_->push_back("dlq:" + std::to_string(messages.size()));
+    return absl::OkStatus();
+  }
+  std::vector<KafkaMessage> sent;
+  int fail_sends = 0;
+
+ private:
+  Journal* journal_;
+};
+
+// Records each ledger transaction's outcome in the journal.
+class JournalingLedger final : public LedgerStore {
+ public:
+  JournalingLedger(FakeLedgerStore* inner, Journal* journal) : inner_(inner), journal_(journal) {}
+  // LedgerStore
+  absl::StatusOr<BalanceSnapshot> GetBalance(int64_t a) override { return inner_->GetBalance(a); }
+  absl::StatusOr<SettleResult> SettleUsage(const std::vector<UsageEntry>& entries) override {
+    auto r = inner_->SettleUsage(entries);
+    journal_->push_back(r.ok() ? "ledger:" + std::to_string(r->inserted.size()) : "ledger_fail");
+    return r;
+  }
+  absl::StatusOr<TopUpResult> TopUp(const TopUpEntry& e) override { return inner_->TopUp(e); }
+  absl::StatusOr<UsageReport> GetUsage(int64_t a, absl::Time f, absl::Time t, int l) override {
+    return inner_->GetUsage(a, f, t, l);
+  }
+
+ private:
+  FakeLedgerStore* inner_;
+  Journal* journal_;
+};
+
+class UsageConsumerTest : public ::testing::Test {
+ protected:
+  UsageConsumerTest()
+      : metrics_(registry_),
+        ledger_(&fake_ledger_, &journal_),
+        catalog_(&prices_, [this] { return now_; }),
+        book_(
+            &ledger_, &catalog_, &metrics_, [this] { return now_; },
+            [this] { return "h" + std::to_string(++ids_); }),
+        source_(&journal_),
+        dead_(&journal_),
+        consumer_(
+            &source_, &dead_, &ledger_, &catalog_, &book_, &metrics_, [this] { return now_; },
+            UsageConsumerOptions{}, [this](std::chrono::milliseconds d) { sleeps_.push_back(d.count()); }) {
+    ModelPrice p;
+    p.set_model("m");
+    p.set_input_per_mtok(1000000);
+    p.set_output_per_mtok(2000000);
+    price_ = *catalog_.Set(p);
+  }
+
+  billing::v1::UsageEvent Event(const std::string& id, int64_t prompt, int64_t completion,
+                                int64_t account = 1) {
+    billing::v1::UsageEvent e;
+    e.set_request_id(id);
+    e.set_account_id(account);
+    e.set_model("m");
+    e.mutable_usage()->set_prompt_tokens(prompt);
+    e.mutable_usage()->set_completion_tokens(completion);
+    e.set_price_version(price_.version());
+    e.set_multiplier_ppm(kMultiplierOne);
+    e.set_charge_micros(ComputeChargeMicros(price_, kMultiplierOne, e.usage()));
+    e.mutable_occurred_at()->set_seconds(1764000000);
+    return e;
+  }
+
+  KafkaMessage Msg(const std::string& payload) {
+    KafkaMessage m;
+    m.topic = "routeall.usage.v1";
+    m.offset = next_offset_++;
+    m.key = "1";
+    m.payload = payload;
+    return m;
+  }
+  KafkaMessage Msg(const billing::v1::UsageEvent& e) { return Msg(e.SerializeAsString()); }
+
+  int64_t Balance(int64_t account = 1) { return book_.GetBalance(account)->balance_micros; }
+
+  Journal journal_;
+  std::vector<int64_t> sleeps_;
+  prometheus::Registry registry_;
+  BillingMetrics metrics_;
+  absl::Time now_ = absl::FromUnixSeconds(1764000000);
+  int ids_ = 0;
+  int64_t next_offset_ = 0;
+  FakeLedgerStore fake_ledger_;
+  JournalingLedger ledger_;
+  FakePriceStore prices_;
+  PriceCatalog catalog_;
+  BalanceBook book_;
+  FakeSource source_;
+  FakeDeadLetters dead_;
+  UsageConsumer consumer_;
+  ModelPrice price_;
+};
+
+TEST_F(UsageConsumerTest, DuplicateRequestIdIsBilledOnceAndReleasesTheHold) {
+  ASSERT_TRUE(book_.TopUp(1, 10000, "", "fund").ok());
+  auto hold = book_.Reserve({"r1", 1, "m", 1000, 1000, 0, kMultiplierOne});
+  ASSERT_TRUE(hold.ok());
+  auto e1 = Event("r1", 100, 10);  // 120
+  e1.set_hold_id(hold->hold_id);
+  auto e2 = Event("r2", 50, 0);  // 50
+  source_.Push({Msg(e1), Msg(e1), Msg(e2)});
+  ASSERT_EQ(*consumer_.RunOnce(), 3u);
+  EXPECT_EQ(Balance(), 10000 - 120 - 50);
+  EXPECT_EQ(book_.GetBalance(1)->held_micros, 0);
+  EXPECT_EQ(fake_ledger_.usage_rows(), 2u);
+  EXPECT_EQ(metrics_.events_billed.Value(), 2);
+  EXPECT_EQ(metrics_.events_duplicate.Value(), 1);
+
+  // Redelivery of the whole batch (offsets lost): nothing billed twice.
+  source_.Push({Msg(e1), Msg(e2)});
+  ASSERT_EQ(*consumer_.RunOnce(), 2u);
+  EXPECT_EQ(Balance(), 10000 - 170);
+  EXPECT_EQ(metrics_.events_billed.Value(), 2);
+  EXPECT_EQ(metrics_.events_duplicate.Value(), 3);
+  EXPECT_THAT(journal_, ElementsAre("ledger:2", "commit@3", "ledger:0", "commit@5"));
+}
+
+TEST_F(UsageConsumerTest, ChargeMismatchBillsTheEventChargeAndCounts) {
+  auto e = Event("r1", 100, 10);
+  e.set_charge_micros(e.charge_micros() + 7);  // what the client was shown
+  auto unknown_version = Event("r2", 10, 0);
+  unknown_version.set_price_version(99);
+  source_.Push({Msg(e), Msg(unknown_version)});
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(Balance(), -(127 + 10));
+  EXPECT_EQ(metrics_.charge_mismatch.Value(), 2);
+  EXPECT_EQ(metrics_.events_billed.Value(), 2);
+}
+
+TEST_F(UsageConsumerTest, MatchingChargesDoNotCountAndPriceVersionsAreCached) {
+  source_.Push({Msg(Event("r1", 1, 1)), Msg(Event("r2", 2, 2)), Msg(Event("r3", 3, 3))});
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(metrics_.charge_mismatch.Value(), 0);
+  EXPECT_EQ(prices_.version_reads(), 0) << "version 1 was cached by SetPrice";
+}
+
+TEST_F(UsageConsumerTest, UndecodableGoesToDeadLettersBeforeTheOffsetsMove) {
+  auto no_account = Event("r2", 1, 1);
+  no_account.set_account_id(0);
+  auto negative = Event("r3", 1, 1);
+  negative.set_charge_micros(-5);
+  source_.Push({Msg(std::string("\xff\xff\xff garbage", 12)), Msg(Event("r1", 10, 0)), Msg(no_account),
+                Msg(negative)});
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_THAT(journal_, ElementsAre("dlq:3", "ledger:1", "commit@4"));
+  ASSERT_EQ(dead_.sent.size(), 3u);
+  EXPECT_EQ(dead_.sent[0].offset, 0);
+  EXPECT_EQ(metrics_.events_dead_letter.Value(), 3);
+  EXPECT_EQ(Balance(), -10);
+}
+
+TEST_F(UsageConsumerTest, FailingTransactionIsRetriedOnTheSameBatchWithoutCommitting) {
+  fake_ledger_.FailNextSettles(3);
+  source_.Push({Msg(Event("r1", 10, 0))});
+  source_.Push({Msg(Event("r2", 20, 0))});
+  ASSERT_EQ(*consumer_.RunOnce(), 1u);
+  EXPECT_THAT(journal_, ElementsAre("ledger_fail", "ledger_fail", "ledger_fail", "ledger:1", "commit@1"));
+  EXPECT_THAT(sleeps_, ElementsAre(100, 200, 400)) << "exponential back-off";
+  EXPECT_EQ(source_.polls, 1) << "the batch in hand is retried, never skipped";
+  EXPECT_EQ(Balance(), -10);
+  ASSERT_EQ(*consumer_.RunOnce(), 1u);
+  EXPECT_EQ(Balance(), -30);
+}
+
+TEST_F(UsageConsumerTest, DeadLetterFailureBlocksTheBatchUntilDelivered) {
+  dead_.fail_sends = 1;
+  source_.Push({Msg("garbage-that-is-not-a-proto\xff"), Msg(Event("r1", 10, 0))});
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_THAT(journal_, ElementsAre("dlq_fail", "dlq:1", "ledger:1", "commit@2"));
+}
+
+TEST_F(UsageConsumerTest, CommitFailureRetriesOnlyTheCommit) {
+  source_.fail_commits = 2;
+  source_.Push({Msg(Event("r1", 10, 0))});
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_THAT(journal_, ElementsAre("ledger:1", "commit_fail", "commit_fail", "commit@1"));
+  EXPECT_EQ(Balance(), -10) << "in-memory balance follows the ledger commit exactly once";
+}
+
+TEST_F(UsageConsumerTest, StopFinishesTheBatchInHandThenCloses) {
+  source_.Push({Msg(Event("r1", 10, 0))});
+  source_.on_poll = [this] {
+    if (source_.polls == 1) consumer_.Stop();  // SIGTERM while the first batch is in hand
+  };
+  consumer_.Run();
+  EXPECT_THAT(journal_, ElementsAre("ledger:1", "commit@1"));
+  EXPECT_EQ(source_.polls, 1);
+  EXPECT_TRUE(source_.closed);
+}
+
+TEST_F(UsageConsumerTest, AtShutdownAFailingBatchIsLeftUncommitted) {
+  UsageConsumerOptions opts;
+  opts.stop_grace = std::chrono::milliseconds(0);
+  UsageConsumer consumer(
+      &source_, &dead_, &ledger_, &catalog_, &book_, &metrics_, [this] { return now_; }, opts,
+      [](std::chrono::milliseconds) {});
+  fake_ledger_.FailNextSettles(1000);
+  consumer.Stop();
+  EXPECT_FALSE(consumer.Settle({Msg(Event("r1", 10, 0))}).ok());
+  EXPECT_THAT(journal_, ElementsAre("ledger_fail"));
+}
+
+}  // namespace
+}  // namespace routeall::billing
