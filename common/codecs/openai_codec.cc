@@ -1,6 +1,8 @@
 // OpenAI Chat Completions codec.
 #include "common/codecs/openai_codec.h"
 
+#include "common/codecs/codec_json.h"
+
 #include <cmath>
 #include <set>
 
@@ -81,7 +83,7 @@ std::optional<ApiError> DecodeContentParts(const json& content, const std::strin
     const json& p = content[i];
     std::string pw = where + "[" + std::to_string(i) + "]";
     if (!p.is_object()) return WrongType(pw, p, "an object");
-    std::string type = p.value("type", "");
+    std::string type = internal::StrOr(p, "type", "");
     if (type == "text") {
       auto t = p.find("text");
       if (t == p.end() || !t->is_string()) return InvalidField(pw + ".text", "Missing required parameter: '" + pw + ".text'.", "missing_required_parameter");
@@ -152,7 +154,7 @@ std::optional<ApiError> DecodeMessage(const json& jm, size_t index, v1::Message*
           return InvalidField(tw + ".function.name", "Missing required parameter: '" + tw + ".function.name'.", "missing_required_parameter");
         }
         auto* call = m->add_tool_calls();
-        call->set_id(tc.value("id", ""));
+        call->set_id(internal::StrOr(tc, "id", ""));
         call->set_name(fn["name"].get<std::string>());
         if (fn.contains("arguments")) {
           call->set_arguments_json(fn["arguments"].is_string() ? fn["arguments"].get<std::string>() : fn["arguments"].dump());
@@ -178,8 +180,8 @@ std::optional<ApiError> DecodeTools(const json& body, v1::ChatRequest* out) {
     const json& t = (*it)[i];
     std::string w = "tools[" + std::to_string(i) + "]";
     if (!t.is_object()) return WrongType(w, t, "an object");
-    if (t.value("type", "function") != "function") {
-      return InvalidField(w + ".type", "Invalid value for '" + w + ".type': '" + t.value("type", "") + "'. Supported values are: 'function'.");
+    if (t.contains("type") && internal::StrOr(t, "type") != "function") {
+      return InvalidField(w + ".type", "Invalid value for '" + w + ".type': '" + internal::StrOr(t, "type", "") + "'. Supported values are: 'function'.");
     }
     auto fn = t.find("function");
     if (fn == t.end() || !fn->is_object()) {
@@ -508,8 +510,8 @@ std::optional<ApiError> DecodeChatResponse(std::string_view body_text, v1::ChatR
   if (!body.is_object() || !body.contains("choices") || !body["choices"].is_array()) {
     return ApiError{502, "upstream_error", "upstream returned an invalid chat completion", "", "bad_upstream_response"};
   }
-  out->set_id(body.value("id", ""));
-  out->set_model(body.value("model", ""));
+  out->set_id(internal::StrOr(body, "id", ""));
+  out->set_model(internal::StrOr(body, "model", ""));
   if (body.contains("created") && body["created"].is_number()) out->set_created_unix(body["created"].get<int64_t>());
   if (body.contains("system_fingerprint") && body["system_fingerprint"].is_string()) {
     out->set_system_fingerprint(body["system_fingerprint"].get<std::string>());
@@ -517,7 +519,7 @@ std::optional<ApiError> DecodeChatResponse(std::string_view body_text, v1::ChatR
   for (const json& c : body["choices"]) {
     if (!c.is_object()) continue;
     auto* choice = out->add_choices();
-    choice->set_index(c.value("index", 0));
+    choice->set_index(internal::IndexOr(c, "index"));
     if (c.contains("finish_reason") && c["finish_reason"].is_string()) {
       choice->set_finish_reason(ParseFinishReason(c["finish_reason"].get<std::string>()));
     }
@@ -534,8 +536,8 @@ std::optional<ApiError> DecodeChatResponse(std::string_view body_text, v1::ChatR
         for (const json& tc : jm["tool_calls"]) {
           if (!tc.is_object() || !tc.contains("function")) continue;
           auto* call = m->add_tool_calls();
-          call->set_id(tc.value("id", ""));
-          call->set_name(tc["function"].value("name", ""));
+          call->set_id(internal::StrOr(tc, "id", ""));
+          call->set_name(internal::StrOr(tc["function"], "name"));
           const json& args = tc["function"].contains("arguments") ? tc["function"]["arguments"] : json("");
           call->set_arguments_json(args.is_string() ? args.get<std::string>() : args.dump());
         }
@@ -591,17 +593,17 @@ std::optional<ApiError> DecodeChatChunk(std::string_view data, v1::ChatChunk* ou
   }
   if (j.contains("error")) {
     const json& e = j["error"];
-    std::string msg = e.is_object() ? e.value("message", "upstream stream error") : "upstream stream error";
+    std::string msg = e.is_object() ? internal::StrOr(e, "message", "upstream stream error") : "upstream stream error";
     return ApiError{502, "upstream_error", msg, "", "upstream_stream_error"};
   }
-  out->set_id(j.value("id", ""));
-  out->set_model(j.value("model", ""));
+  out->set_id(internal::StrOr(j, "id", ""));
+  out->set_model(internal::StrOr(j, "model", ""));
   if (j.contains("created") && j["created"].is_number()) out->set_created_unix(j["created"].get<int64_t>());
   if (j.contains("choices") && j["choices"].is_array()) {
     for (const json& c : j["choices"]) {
       if (!c.is_object()) continue;
       auto* d = out->add_deltas();
-      d->set_index(c.value("index", 0));
+      d->set_index(internal::IndexOr(c, "index"));
       if (c.contains("finish_reason") && c["finish_reason"].is_string()) {
         d->set_finish_reason(ParseFinishReason(c["finish_reason"].get<std::string>()));
       }
@@ -616,7 +618,7 @@ std::optional<ApiError> DecodeChatChunk(std::string_view data, v1::ChatChunk* ou
         for (const json& tc : delta["tool_calls"]) {
           if (!tc.is_object()) continue;
           auto* t = d->add_tool_calls();
-          t->set_index(tc.value("index", 0));
+          t->set_index(internal::IndexOr(tc, "index"));
           if (tc.contains("id") && tc["id"].is_string()) t->set_id(tc["id"].get<std::string>());
           if (tc.contains("function") && tc["function"].is_object()) {
             const json& fn = tc["function"];

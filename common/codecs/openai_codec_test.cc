@@ -199,6 +199,22 @@ TEST(OpenAICodecTest, UsageChunkHasEmptyChoicesAndOnlyWhenAsked) {
   EXPECT_TRUE(EncodeChatChunk(text, true)["usage"].is_null());
 }
 
+TEST(OpenAICodecTest, WronglyTypedFieldsNeverThrow) {
+  // Found by the fuzzer: json::value() throws on a field of the wrong type.
+  v1::ChatChunk chunk;
+  EXPECT_NO_THROW(DecodeChatChunk(R"({"id":1,"model":[],"choices":[{"index":"0","delta":{"tool_calls":[{"index":"x","id":5}]}}]})", &chunk));
+  v1::ChatResponse res;
+  EXPECT_NO_THROW(DecodeChatResponse(R"({"id":{},"choices":[{"index":"1","message":{"tool_calls":[{"function":7}]}}]})", &res));
+  v1::ChatRequest req;
+  std::optional<ApiError> err;
+  EXPECT_NO_THROW(err = DecodeChatRequest(R"({"model":"m","messages":[{"role":"user","content":[{"type":1}]}]})", &req));
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->param, "messages[0].content[0].type");
+  EXPECT_NO_THROW(err = DecodeChatRequest(R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[{"type":1,"function":{"name":"f"}}]})", &req));
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->param, "tools[0].type");
+}
+
 TEST(OpenAICodecTest, StreamErrorEventIsAnError) {
   v1::ChatChunk chunk;
   auto err = DecodeChatChunk(R"({"error":{"message":"overloaded"}})", &chunk);
