@@ -2,6 +2,8 @@
 #include "common/http/http_client.h"
 #include "common/service_main.h"
 #include "services/adapter/adapter_service.h"
+#include "services/adapter/anthropic_provider.h"
+#include "services/adapter/gemini_provider.h"
 #include "services/adapter/openai_provider.h"
 
 int main(int argc, char** argv) {
@@ -16,12 +18,16 @@ int main(int argc, char** argv) {
         if (!client.ok()) return client.status();
         std::shared_ptr<routeall::http::HttpClient> http(std::move(*client));
         auto openai = std::make_shared<routeall::adapter::OpenAIProvider>(*http);
+        auto anthropic = std::make_shared<routeall::adapter::AnthropicProvider>(*http);
+        auto gemini = std::make_shared<routeall::adapter::GeminiProvider>(*http);
         routeall::ServiceParts parts;
         parts.services.push_back(std::make_shared<routeall::adapter::AdapterServiceImpl>(
             std::map<routeall::llm::v1::Dialect, routeall::adapter::Provider*>{
-                {routeall::llm::v1::DIALECT_OPENAI, openai.get()}},
+                {routeall::llm::v1::DIALECT_OPENAI, openai.get()},
+                {routeall::llm::v1::DIALECT_ANTHROPIC, anthropic.get()},
+                {routeall::llm::v1::DIALECT_GEMINI, gemini.get()}},
             ctx.registry()));
-        parts.keep_alive = {http, openai};
+        parts.keep_alive = {http, openai, anthropic, gemini};
         return parts;
       });
 }

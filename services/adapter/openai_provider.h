@@ -1,27 +1,20 @@
 // OpenAI Chat Completions upstreams (OpenAI, DeepSeek, any OpenAI-compatible server).
 #pragma once
 
-#include "common/http/http_client.h"
 #include "services/adapter/provider.h"
 
 namespace routeall::adapter {
 
-class OpenAIProvider : public Provider {
+class OpenAIProvider : public HttpProvider {
  public:
-  explicit OpenAIProvider(http::HttpClient& client) : client_(client) {}
+  using HttpProvider::HttpProvider;
 
-  // Provider
-  v1::GenerateResponse Generate(const v1::GenerateRequest& req) override;
-  void GenerateStream(const v1::GenerateRequest& req, const StreamSink& sink) override;
-
- private:
-  http::HttpClientRequest BuildRequest(const v1::GenerateRequest& req) const;
-  http::HttpClient& client_;
+ protected:
+  // HttpProvider
+  http::HttpClientRequest BuildRequest(const v1::GenerateRequest& req) const override;
+  std::optional<codecs::ApiError> DecodeResponse(std::string_view body, llm::v1::ChatResponse* out) const override;
+  v1::UpstreamError HttpError(int status, const std::string& body) const override;
+  std::unique_ptr<UpstreamStreamDecoder> NewStreamDecoder() const override;
 };
-
-// Turns a non-2xx upstream answer into an UpstreamError (message from the OpenAI envelope).
-v1::UpstreamError OpenAIHttpError(int status, const std::string& body);
-// Turns a transport failure into an UpstreamError.
-v1::UpstreamError TransportError(const absl::Status& st);
 
 }  // namespace routeall::adapter
