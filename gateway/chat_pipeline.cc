@@ -200,14 +200,13 @@ void ChatPipeline::HandleModels(const PublicDialect& dialect, const HttpRequest&
     return;
   }
   const auto& allowed = principal->allowed_models();
-  nlohmann::json data = nlohmann::json::array();
+  std::vector<std::string> visible;
   for (const auto& m : *models) {
-    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), m) == allowed.end()) continue;
-    data.push_back({{"id", m}, {"object", "model"}, {"created", 0}, {"owned_by", "routeall"}});
+    if (allowed.empty() || std::find(allowed.begin(), allowed.end(), m) != allowed.end()) visible.push_back(m);
   }
   HttpResponse r{http::status::ok, 11};
   r.set(http::field::content_type, "application/json");
-  r.body() = nlohmann::json{{"object", "list"}, {"data", data}}.dump();
+  r.body() = dialect.EncodeModels(visible);
   out.Send(std::move(r));
 }
 
@@ -258,6 +257,7 @@ void ChatPipeline::HandleUsage(const PublicDialect& dialect, const HttpRequest& 
 void ChatPipeline::Handle(const PublicDialect& dialect, const HttpRequest& req, ResponseWriter& out) {
   Call call{dialect, out, {}, {}, {}, {}, false};
   call.result.request_id = deps_.new_request_id();
+  call.result.dialect = dialect.Name();
   ScopedRequestId scoped(call.result.request_id);
   auto finish = [&] {
     // A hold that no usage event will settle is released now rather than at its expiry.
@@ -372,7 +372,7 @@ void ChatPipeline::Unary(Call& call, const std::vector<routing::v1::Candidate>& 
     }
     Report(c, routing::v1::OUTCOME_SUCCESS, 200, latency);
     v1::ChatResponse answer = res->response();
-    answer.set_id("chatcmpl-" + call.result.request_id);
+    answer.set_id(call.dialect.ResponseId(call.result.request_id));
     answer.set_model(call.chat.model());
     if (answer.created_unix() == 0) answer.set_created_unix(deps_.now_unix());
     v1::Usage usage = answer.usage();
@@ -402,7 +402,7 @@ void ChatPipeline::Stream(Call& call, const std::vector<routing::v1::Candidate>&
   adapter::v1::UpstreamError last;
   bool have_last = false;
   int limit = std::min<int>(options_.max_attempts, static_cast<int>(candidates.size()));
-  const std::string answer_id = "chatcmpl-" + call.result.request_id;
+  const std::string answer_id = call.dialect.ResponseId(call.result.request_id);
   for (int i = 0; i < limit; ++i) {
     const auto& c = candidates[i];
     ++call.result.attempts;

@@ -27,6 +27,7 @@ struct ChatPipelineOptions {
 // Request-scoped facts the pipeline reports to its observer (metrics).
 struct ChatResult {
   std::string request_id;
+  std::string dialect;
   int http_status = 0;
   int attempts = 0;
   bool stream = false;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/codecs/api_error.h"
 #include "gateway/http_server.h"
@@ -29,6 +30,8 @@ class StreamEncoder {
 class PublicDialect {
  public:
   virtual ~PublicDialect() = default;
+  // "openai", "anthropic" or "gemini" (metrics and logs).
+  virtual const char* Name() const = 0;
   // The API key the client presented ("" when none).
   virtual std::string ApiKey(const HttpRequest& req) const = 0;
   virtual std::optional<codecs::ApiError> Decode(const HttpRequest& req, llm::v1::ChatRequest* out) const = 0;
@@ -36,6 +39,10 @@ class PublicDialect {
   virtual std::string EncodeResponse(const llm::v1::ChatResponse& res) const = 0;
   // A complete error response (status, headers, body) in this dialect.
   virtual HttpResponse Error(const codecs::ApiError& err) const = 0;
+  // The answer's id in this dialect's style, derived from the request id.
+  virtual std::string ResponseId(const std::string& request_id) const = 0;
+  // Body of this dialect's model list.
+  virtual std::string EncodeModels(const std::vector<std::string>& models) const = 0;
   // id and created identify the whole answer, whichever upstream ends up serving it.
   virtual std::unique_ptr<StreamEncoder> NewStreamEncoder(const llm::v1::ChatRequest& req, const std::string& id,
                                                           int64_t created) const = 0;

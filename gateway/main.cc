@@ -14,6 +14,8 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "gateway/admin_api.h"
+#include "gateway/anthropic_dialect.h"
+#include "gateway/gemini_dialect.h"
 #include "gateway/chat_pipeline.h"
 #include "gateway/clients.h"
 #include "gateway/http_server.h"
@@ -98,7 +100,7 @@ int main(int argc, char** argv) {
       &auth, &routing, &adapter, &billing, &publisher, counter->get(), [] { return routeall::RandomHex(12); },
       [] { return static_cast<int64_t>(std::time(nullptr)); },
       [&](const routeall::gateway::ChatResult& r) {
-        requests.Add({{"dialect", "openai"}, {"stream", r.stream ? "true" : "false"},
+        requests.Add({{"dialect", r.dialect}, {"stream", r.stream ? "true" : "false"},
                       {"status", std::to_string(r.http_status)}})
             .Increment();
         attempts.Increment(r.attempts);
@@ -106,6 +108,8 @@ int main(int argc, char** argv) {
   routeall::gateway::ChatPipeline pipeline(deps, popts);
   routeall::gateway::AdminApi admin(config->GetString("admin-token", ""), auth_ch, routing_ch, billing_ch);
   routeall::gateway::OpenAIDialect openai;
+  routeall::gateway::AnthropicDialect anthropic;
+  routeall::gateway::GeminiDialect gemini;
 
   routeall::gateway::HttpServerOptions opts;
   opts.host = host;
@@ -115,10 +119,21 @@ int main(int argc, char** argv) {
       opts, [&](const routeall::gateway::HttpRequest& req, routeall::gateway::ResponseWriter& out) {
         std::string_view target(req.target().data(), req.target().size());
         std::string_view path = target.substr(0, target.find('?'));
-        if (path == "/v1/chat/completions" && req.method() == routeall::gateway::http::verb::post) {
-          return pipeline.Handle(openai, req, out);
+        const bool get = req.method() == routeall::gateway::http::verb::get;
+        const bool post = req.method() == routeall::gateway::http::verb::post;
+        if (path == "/v1/chat/completions" && post) return pipeline.Handle(openai, req, out);
+        if (path == "/v1/messages" && post) return pipeline.Handle(anthropic, req, out);
+        std::string model, action;
+        if (post && routeall::gateway::ParseGeminiModelPath(path, &model, &action)) {
+          return pipeline.Handle(gemini, req, out);
         }
-        if (path == "/v1/models" && req.method() == routeall::gateway::http::verb::get) {
+        // One model-list path, three dialects: the credential header tells which SDK asks.
+        if (get && (path == "/v1/models" || path == "/v1beta/models")) {
+          if (path == "/v1beta/models" || req.count("x-goog-api-key") ||
+              !routeall::gateway::QueryParam(target, "key").empty()) {
+            return pipeline.HandleModels(gemini, req, out);
+          }
+          if (req.count("anthropic-version") || req.count("x-api-key")) return pipeline.HandleModels(anthropic, req, out);
           return pipeline.HandleModels(openai, req, out);
         }
         if (path == "/v1/usage" && req.method() == routeall::gateway::http::verb::get) {

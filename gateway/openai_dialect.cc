@@ -87,6 +87,12 @@ std::string OpenAIDialect::EncodeResponse(const v1::ChatResponse& res) const {
   return codecs::openai::EncodeChatResponse(res).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string OpenAIDialect::EncodeModels(const std::vector<std::string>& models) const {
+  nlohmann::json data = nlohmann::json::array();
+  for (const auto& m : models) data.push_back({{"id", m}, {"object", "model"}, {"created", 0}, {"owned_by", "routeall"}});
+  return nlohmann::json{{"object", "list"}, {"data", data}}.dump();
+}
+
 HttpResponse OpenAIDialect::Error(const codecs::ApiError& err) const { return OpenAIErrorResponse(err); }
 
 std::unique_ptr<StreamEncoder> OpenAIDialect::NewStreamEncoder(const v1::ChatRequest& req, const std::string& id,
