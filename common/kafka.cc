@@ -110,7 +110,11 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
                         {"enable.auto.commit", "false"},
                         {"enable.auto.offset.store", "false"},
                         {"auto.offset.reset", "earliest"},
-                        {"enable.partition.eof", "false"}},
+                        {"enable.partition.eof", "false"},
+                        // A consumer that starts before the first event must not wait for the
+                        // default 5-minute metadata refresh to see its topic appear.
+                        {"allow.auto.create.topics", "true"},
+                        {"topic.metadata.refresh.interval.ms", "5000"}},
                        options.properties);
   if (!conf.ok()) return conf.status();
   std::string err;
