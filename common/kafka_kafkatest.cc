@@ -70,6 +70,26 @@ TEST(KafkaTest, ProduceConsumeCommitAndResume) {
   EXPECT_EQ(seen.size(), 20u);
 }
 
+TEST(KafkaTest, ConsumerSubscribedBeforeTheTopicExistsSeesItsFirstMessage) {
+  ROUTEALL_REQUIRE_ENV(brokers, "ROUTEALL_TEST_KAFKA_BROKERS");
+  const std::string topic = "routeall.test.late." + routeall::testing::UniqueSuffix();
+  auto consumer = KafkaConsumer::Create({brokers, "g-" + topic, {topic}, {}});
+  ASSERT_TRUE(consumer.ok());
+  (void)(*consumer)->PollBatch(1, std::chrono::milliseconds(500));  // subscribe, topic absent
+  auto producer = KafkaProducer::Create({brokers, {}});
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE((*producer)->Produce(topic, "k", "first", nullptr).ok());
+  ASSERT_TRUE((*producer)->Flush(std::chrono::seconds(20)).ok());
+  std::vector<KafkaMessage> got;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (got.empty() && std::chrono::steady_clock::now() < deadline) {
+    auto batch = (*consumer)->PollBatch(10, std::chrono::milliseconds(500));
+    if (batch.ok()) got = *batch;
+  }
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, "first");
+}
+
 TEST(KafkaTest, BadPropertyIsAnError) {
   auto p = KafkaProducer::Create({"127.0.0.1:1", {{"no.such.property", "1"}}});
   EXPECT_FALSE(p.ok());
