@@ -6,6 +6,12 @@ Environment (set by scripts/test):
   ROUTEALL_E2E_MODEL          canonical model routed to an OpenAI-format fake channel
   ROUTEALL_E2E_FAKE_URL       fake upstream root (for /_fake/stats, /_fake/last); optional
   ROUTEALL_E2E_FAKE_INSTANCE  fake instance the model's channel uses (default "default")
+  ROUTEALL_E2E_MODELS_BY_UPSTREAM
+                              optional JSON {"openai": model, "anthropic": model, "gemini": model}: a
+                              model routed to a channel of each upstream dialect. Tests taking the
+                              `upstream` fixture run once per entry; unset -> {"openai": ROUTEALL_E2E_MODEL}
+  ROUTEALL_E2E_FAKE_INSTANCES optional JSON {upstream dialect: fake instance name}; unset -> the
+                              "openai" upstream uses ROUTEALL_E2E_FAKE_INSTANCE
   ROUTEALL_E2E_DIRECT_FAKE=1  BASE_URL points at the fake itself (http://127.0.0.1:P/x/<instance>):
                               tests marked gateway_only are skipped
   ROUTEALL_TEST_REQUIRE_INTEGRATION=1
@@ -33,6 +39,8 @@ class E2EConfig:
     fake_url: str | None
     fake_instance: str
     direct_fake: bool
+    models_by_upstream: dict  # upstream dialect -> model routed to a channel of that dialect
+    fake_instances: dict  # upstream dialect -> fake instance name
 
     @property
     def api_base(self) -> str:
@@ -48,6 +56,22 @@ def _truthy(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _json_map(name: str) -> dict | None:
+    """A JSON object of non-empty strings from the environment, or None when unset."""
+    raw = _env(name)
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError as e:
+        raise ValueError(f"{name} is not JSON: {e}") from None
+    if not isinstance(value, dict) or not value or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
+    ):
+        raise ValueError(f"{name} must be a non-empty JSON object of strings, got {raw!r}")
+    return value
+
+
 def _load_config() -> tuple[E2EConfig | None, str | None]:
     """Returns (config, None) or (None, reason the suite cannot run)."""
     base = _env("ROUTEALL_E2E_BASE_URL")
@@ -57,14 +81,22 @@ def _load_config() -> tuple[E2EConfig | None, str | None]:
     if missing:
         return None, f"ROUTEALL_E2E_BASE_URL is set but {', '.join(missing)} is not"
     fake_url = _env("ROUTEALL_E2E_FAKE_URL")
+    fake_instance = _env("ROUTEALL_E2E_FAKE_INSTANCE") or "default"
+    try:
+        by_upstream = _json_map("ROUTEALL_E2E_MODELS_BY_UPSTREAM") or {"openai": _env("ROUTEALL_E2E_MODEL")}
+        instances = _json_map("ROUTEALL_E2E_FAKE_INSTANCES") or {"openai": fake_instance}
+    except ValueError as e:
+        return None, str(e)
     return (
         E2EConfig(
             base_url=base.rstrip("/"),
             api_key=_env("ROUTEALL_E2E_API_KEY") or "",
             model=_env("ROUTEALL_E2E_MODEL") or "",
             fake_url=fake_url.rstrip("/") if fake_url else None,
-            fake_instance=_env("ROUTEALL_E2E_FAKE_INSTANCE") or "default",
+            fake_instance=fake_instance,
             direct_fake=_truthy("ROUTEALL_E2E_DIRECT_FAKE"),
+            models_by_upstream=by_upstream,
+            fake_instances=instances,
         ),
         None,
     )
@@ -81,8 +113,17 @@ def pytest_report_header(config):
     c = _CONFIG
     return [
         f"routeall sdk: base={c.base_url} model={c.model} fake={c.fake_url or '-'}"
-        f" instance={c.fake_instance} direct_fake={int(c.direct_fake)}"
+        f" instance={c.fake_instance} direct_fake={int(c.direct_fake)}",
+        f"routeall sdk: upstreams={json.dumps(c.models_by_upstream)} fake_instances={json.dumps(c.fake_instances)}",
     ]
+
+
+def pytest_generate_tests(metafunc):
+    """Tests taking `upstream` run once per upstream dialect (ROUTEALL_E2E_MODELS_BY_UPSTREAM)."""
+    if "upstream" in metafunc.fixturenames:
+        # Without a config there is still one instance of the test, which the gate skips/fails.
+        names = list(_CONFIG.models_by_upstream) if _CONFIG is not None else ["openai"]
+        metafunc.parametrize("upstream", names, ids=[f"up-{n}" for n in names])
 
 
 def _require_config() -> E2EConfig:
@@ -113,6 +154,12 @@ def e2e() -> E2EConfig:
 @pytest.fixture(scope="session")
 def model(e2e) -> str:
     return e2e.model
+
+
+@pytest.fixture
+def upstream_model(e2e, upstream) -> str:
+    """The model routed to a channel of the `upstream` dialect (parametrized by pytest_generate_tests)."""
+    return e2e.models_by_upstream[upstream]
 
 
 def make_client(e2e: E2EConfig, api_key: str | None = None) -> openai.OpenAI:
@@ -180,3 +227,57 @@ class FakeUpstream:
 def fake(e2e) -> FakeUpstream:
     assert e2e.fake_url is not None  # tests using this are marked needs_fake_url
     return FakeUpstream(e2e.fake_url, e2e.fake_instance)
+
+
+@pytest.fixture
+def upstream_fake(e2e, upstream) -> FakeUpstream:
+    """The fake instance behind the `upstream` dialect's channel (tests using it: needs_fake_url)."""
+    assert e2e.fake_url is not None
+    if upstream not in e2e.fake_instances:
+        pytest.skip(f"ROUTEALL_E2E_FAKE_INSTANCES names no fake instance for upstream {upstream!r}")
+    return FakeUpstream(e2e.fake_url, e2e.fake_instances[upstream])
+
+
+# --- clients of the other dialects' official SDKs (same gateway, same key) ---------------------
+
+
+def make_anthropic_client(e2e: E2EConfig, api_key: str | None = None):
+    import anthropic
+
+    # The SDK appends /v1/messages to base_url. No retries (see make_client).
+    return anthropic.Anthropic(
+        base_url=e2e.base_url,
+        api_key=api_key if api_key is not None else e2e.api_key,
+        max_retries=0,
+        timeout=HTTP_TIMEOUT_S,
+    )
+
+
+def make_genai_client(e2e: E2EConfig, api_key: str | None = None):
+    from google import genai
+    from google.genai import types
+
+    # The SDK calls {base_url}/v1beta/models/{model}:generateContent with x-goog-api-key.
+    return genai.Client(
+        api_key=api_key if api_key is not None else e2e.api_key,
+        http_options=types.HttpOptions(
+            base_url=e2e.base_url + "/",
+            api_version="v1beta",
+            timeout=int(HTTP_TIMEOUT_S * 1000),
+            retry_options=types.HttpRetryOptions(attempts=1),
+        ),
+    )
+
+
+@pytest.fixture(scope="session")
+def anthropic_client(e2e):
+    c = make_anthropic_client(e2e)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def genai_client(e2e):
+    c = make_genai_client(e2e)
+    yield c
+    c.close()

@@ -3,6 +3,8 @@
 The client only changes base_url and api_key. Behind the gateway sits the fake upstream
 (tools/fake_upstream), whose replies and usage figures are deterministic, so the expected values
 below are exact. Every test not marked gateway_only also holds against the fake directly.
+The core tests (plain, streaming with usage, tools) take `upstream_model` and run once per upstream
+dialect (ROUTEALL_E2E_MODELS_BY_UPSTREAM): an OpenAI client must reach any provider.
 """
 
 from __future__ import annotations
@@ -68,13 +70,13 @@ def error_envelope(exc: openai.APIStatusError) -> dict:
 # --- 1. plain call ------------------------------------------------------------------------------
 
 
-def test_plain_chat_completion(client, model):
+def test_plain_chat_completion(client, upstream_model):
     user = f"Say hello to the conformance suite {marker()}"
     messages = conversation(user)
-    resp = client.chat.completions.create(model=model, messages=messages)
+    resp = client.chat.completions.create(model=upstream_model, messages=messages)
 
     assert resp.object == "chat.completion"
-    assert resp.model == model, "response model must be the model the client asked for"
+    assert resp.model == upstream_model, "response model must be the model the client asked for"
     assert resp.id
     assert len(resp.choices) == 1
     choice = resp.choices[0]
@@ -107,19 +109,19 @@ def test_one_upstream_request_per_call(client, model, fake):
 # --- 2./3. streaming ----------------------------------------------------------------------------
 
 
-def test_stream_with_include_usage_matches_non_stream(client, model):
+def test_stream_with_include_usage_matches_non_stream(client, upstream_model):
     user = f"Stream this sentence back please {marker()}"
     messages = conversation(user)
-    plain = client.chat.completions.create(model=model, messages=messages)
+    plain = client.chat.completions.create(model=upstream_model, messages=messages)
     chunks = collect_stream(
         client.chat.completions.create(
-            model=model, messages=messages, stream=True, stream_options={"include_usage": True}
+            model=upstream_model, messages=messages, stream=True, stream_options={"include_usage": True}
         )
     )
 
     for c in chunks:
         assert c.object == "chat.completion.chunk"
-        assert c.model == model
+        assert c.model == upstream_model
     assert len({c.id for c in chunks}) == 1, "all chunks of one stream share one id"
 
     usage_chunks = [c for c in chunks if c.usage is not None]
@@ -204,10 +206,10 @@ def test_raw_sse_stream_is_incremental_and_ends_with_done(e2e, model):
 # --- 4. tools -----------------------------------------------------------------------------------
 
 
-def test_tool_call_round_trip(client, model):
+def test_tool_call_round_trip(client, upstream_model):
     messages = [{"role": "user", "content": f"What is the weather like? {marker()}"}]
-    resp = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER_TOOL])
-    assert resp.model == model
+    resp = client.chat.completions.create(model=upstream_model, messages=messages, tools=[WEATHER_TOOL])
+    assert resp.model == upstream_model
     choice = resp.choices[0]
     assert choice.finish_reason == "tool_calls"
     assert choice.message.role == "assistant"
@@ -236,22 +238,22 @@ def test_tool_call_round_trip(client, model):
         },
         {"role": "tool", "tool_call_id": call.id, "content": tool_result},
     ]
-    final = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER_TOOL])
+    final = client.chat.completions.create(model=upstream_model, messages=messages, tools=[WEATHER_TOOL])
     assert final.choices[0].finish_reason == "stop"
     assert not final.choices[0].message.tool_calls
     assert tool_result in final.choices[0].message.content
 
 
-def test_tool_call_streaming_arguments(client, model):
+def test_tool_call_streaming_arguments(client, upstream_model):
     messages = [{"role": "user", "content": f"Weather please {marker()}"}]
     chunks = collect_stream(
-        client.chat.completions.create(model=model, messages=messages, tools=[WEATHER_TOOL], stream=True)
+        client.chat.completions.create(model=upstream_model, messages=messages, tools=[WEATHER_TOOL], stream=True)
     )
     calls: dict[int, dict] = {}
     finishes = []
     for c in chunks:
         assert c.object == "chat.completion.chunk"
-        assert c.model == model
+        assert c.model == upstream_model
         for ch in c.choices:
             if ch.finish_reason:
                 finishes.append(ch.finish_reason)
@@ -366,3 +368,25 @@ def test_extra_body_passes_through_unchanged(client, model, fake):
     assert user in json.dumps(body["messages"]), "the fake's last request is not this test's request"
     assert body.get("frequency_penalty") == 0.25
     assert body.get("logit_bias") == {"50256": -100}
+
+
+# --- 9. every upstream dialect ------------------------------------------------------------------
+
+UPSTREAM_PATH_SUFFIX = {
+    "openai": "/chat/completions",
+    "anthropic": "/v1/messages",
+    "gemini": ":generateContent",
+}
+
+
+@pytest.mark.needs_fake_url
+@pytest.mark.gateway_only
+def test_reaches_upstream_in_its_own_dialect(client, upstream, upstream_model, upstream_fake):
+    before = upstream_fake.stats().get("requests", 0)
+    user = f"Translate me to the upstream dialect {marker()}"
+    client.chat.completions.create(model=upstream_model, messages=conversation(user))
+    assert upstream_fake.stats().get("requests", 0) - before == 1, "exactly one upstream request per call"
+    last = upstream_fake.last()
+    if upstream in UPSTREAM_PATH_SUFFIX:
+        assert last["path"].endswith(UPSTREAM_PATH_SUFFIX[upstream]), last["path"]
+    assert user in json.dumps(last["body"]), "the fake's last request is not this test's request"

@@ -1,8 +1,9 @@
 // Conformance of RouteAll's OpenAI-compatible API with the official `openai` npm SDK.
 // Run: node --test tests/sdk_node/   (configuration: see helpers.mjs)
+// The core tests (plain, streaming, tools) run once per upstream dialect (upstreamTest).
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { e2eTest, echoOf, marker, words } from './helpers.mjs';
+import { e2eTest, echoOf, marker, upstreamTest, words } from './helpers.mjs';
 
 const SYSTEM = 'You are a terse assistant.';
 const WEATHER_TOOL = {
@@ -33,12 +34,12 @@ const collect = async (stream) => {
 const streamedText = (chunks) => chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
 const usageOf = (u) => [u.prompt_tokens, u.completion_tokens, u.total_tokens];
 
-e2eTest('plain chat completion', async (t, cfg) => {
+upstreamTest('plain chat completion', async (t, cfg, model) => {
   const user = `Say hello to the conformance suite ${marker()}`;
   const messages = conversation(user);
-  const resp = await client(cfg).chat.completions.create({ model: cfg.model, messages });
+  const resp = await client(cfg).chat.completions.create({ model: model, messages });
   assert.equal(resp.object, 'chat.completion');
-  assert.equal(resp.model, cfg.model, 'response model must be the model the client asked for');
+  assert.equal(resp.model, model, 'response model must be the model the client asked for');
   assert.equal(resp.choices.length, 1);
   const choice = resp.choices[0];
   assert.equal(choice.message.role, 'assistant');
@@ -50,17 +51,17 @@ e2eTest('plain chat completion', async (t, cfg) => {
   assert.equal(u.completion_tokens, words(choice.message.content));
 });
 
-e2eTest('streaming with include_usage ends with one usage chunk matching the non-stream call', async (t, cfg) => {
+upstreamTest('streaming with include_usage ends with one usage chunk matching the non-stream call', async (t, cfg, model) => {
   const user = `Stream this sentence back please ${marker()}`;
   const messages = conversation(user);
   const c = client(cfg);
-  const plain = await c.chat.completions.create({ model: cfg.model, messages });
+  const plain = await c.chat.completions.create({ model: model, messages });
   const chunks = await collect(
-    await c.chat.completions.create({ model: cfg.model, messages, stream: true, stream_options: { include_usage: true } }),
+    await c.chat.completions.create({ model: model, messages, stream: true, stream_options: { include_usage: true } }),
   );
   for (const ch of chunks) {
     assert.equal(ch.object, 'chat.completion.chunk');
-    assert.equal(ch.model, cfg.model);
+    assert.equal(ch.model, model);
   }
   const usageChunks = chunks.filter((ch) => ch.usage != null);
   assert.equal(usageChunks.length, 1, 'exactly one chunk carries usage');
@@ -78,10 +79,10 @@ e2eTest('streaming without include_usage has no usage', async (t, cfg) => {
   assert.ok(streamedText(chunks).includes(echoOf(user)));
 });
 
-e2eTest('tool call round trip', async (t, cfg) => {
+upstreamTest('tool call round trip', async (t, cfg, model) => {
   const c = client(cfg);
   const messages = [{ role: 'user', content: `What is the weather like? ${marker()}` }];
-  const resp = await c.chat.completions.create({ model: cfg.model, messages, tools: [WEATHER_TOOL] });
+  const resp = await c.chat.completions.create({ model: model, messages, tools: [WEATHER_TOOL] });
   const choice = resp.choices[0];
   assert.equal(choice.finish_reason, 'tool_calls');
   assert.equal(choice.message.tool_calls.length, 1);
@@ -96,15 +97,15 @@ e2eTest('tool call round trip', async (t, cfg) => {
     { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: call.function }] },
     { role: 'tool', tool_call_id: call.id, content: toolResult },
   );
-  const final = await c.chat.completions.create({ model: cfg.model, messages, tools: [WEATHER_TOOL] });
+  const final = await c.chat.completions.create({ model: model, messages, tools: [WEATHER_TOOL] });
   assert.equal(final.choices[0].finish_reason, 'stop');
   assert.ok(final.choices[0].message.content.includes(toolResult), final.choices[0].message.content);
 });
 
-e2eTest('tool call arguments reassembled from stream deltas', async (t, cfg) => {
+upstreamTest('tool call arguments reassembled from stream deltas', async (t, cfg, model) => {
   const messages = [{ role: 'user', content: `Weather please ${marker()}` }];
   const chunks = await collect(
-    await client(cfg).chat.completions.create({ model: cfg.model, messages, tools: [WEATHER_TOOL], stream: true }),
+    await client(cfg).chat.completions.create({ model: model, messages, tools: [WEATHER_TOOL], stream: true }),
   );
   const calls = new Map();
   const finishes = [];
