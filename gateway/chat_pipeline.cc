@@ -287,6 +287,21 @@ void ChatPipeline::Handle(const PublicDialect& dialect, const HttpRequest& req, 
     return finish();
   }
 
+  // Route first: an unknown model is a 503 "no available channel" that holds no money.
+  auto candidates = deps_.routing->Route(call.chat.model(), call.principal.group());
+  if (!candidates.ok()) {
+    LogError("routing unavailable", {{"error", candidates.status().ToString()}});
+    SendError(call, MakeError(503, "service_unavailable", "Routing is temporarily unavailable; retry shortly.",
+                              "routing_unavailable"));
+    return finish();
+  }
+  if (candidates->empty()) {
+    SendError(call, MakeError(503, "service_unavailable",
+                              "No available channel for model '" + call.chat.model() + "' in group '" +
+                                  call.principal.group() + "'.",
+                              "no_available_channel"));
+    return finish();
+  }
   billing::v1::ReserveRequest reserve;
   reserve.set_request_id(call.result.request_id);
   reserve.set_account_id(call.principal.account_id());
@@ -318,20 +333,6 @@ void ChatPipeline::Handle(const PublicDialect& dialect, const HttpRequest& req, 
   }
   call.hold = *hold;
 
-  auto candidates = deps_.routing->Route(call.chat.model(), call.principal.group());
-  if (!candidates.ok()) {
-    LogError("routing unavailable", {{"error", candidates.status().ToString()}});
-    SendError(call, MakeError(503, "service_unavailable", "Routing is temporarily unavailable; retry shortly.",
-                              "routing_unavailable"));
-    return finish();
-  }
-  if (candidates->empty()) {
-    SendError(call, MakeError(503, "service_unavailable",
-                              "No available channel for model '" + call.chat.model() + "' in group '" +
-                                  call.principal.group() + "'.",
-                              "no_available_channel"));
-    return finish();
-  }
   if (call.chat.stream()) {
     Stream(call, *candidates);
   } else {

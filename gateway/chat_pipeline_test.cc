@@ -41,7 +41,7 @@ class FakeAuth : public AuthClient {
 class FakeRouting : public RoutingClient {
  public:
   absl::StatusOr<std::vector<routing::v1::Candidate>> Route(const std::string& model, const std::string&) override {
-    if (model != "gpt-4o") return std::vector<routing::v1::Candidate>{};
+    if (model != "gpt-4o" && model != "unpriced") return std::vector<routing::v1::Candidate>{};
     return candidates;
   }
   absl::StatusOr<std::vector<std::string>> ListModels(const std::string&) override {
@@ -269,6 +269,7 @@ TEST_F(ChatPipelineTest, UnknownModelIs503NoAvailableChannel) {
   auto w = Run(b);
   EXPECT_EQ(w.status, 503);
   EXPECT_EQ(json::parse(w.body)["error"]["code"], "no_available_channel");
+  EXPECT_TRUE(billing_.reserves.empty()) << "no hold for a model nobody serves";
 }
 
 TEST_F(ChatPipelineTest, KeyRestrictedToOtherModelsGets404) {
