@@ -21,22 +21,8 @@ const std::set<std::string>& KnownRequestFields() {
   return k;
 }
 
-std::string TypeName(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number";
-    default: return "an unsupported value";
-  }
-}
-
 ApiError WrongType(const std::string& param, const json& got, const char* want) {
-  return InvalidField(param, "Invalid type for '" + param + "': expected " + want + ", but got " + TypeName(got) + ".",
+  return InvalidField(param, "Invalid type for '" + param + "': expected " + want + ", but got " + internal::JsonTypeName(got) + ".",
                       "invalid_type");
 }
 
