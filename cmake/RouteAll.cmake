@@ -19,7 +19,9 @@ function(routeall_embed_migrations target dir ns)
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNS=${ns} "-DFILES=${sql_arg}"
             -P ${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake
     DEPENDS ${sql_files} ${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake
-    COMMENT "Embedding migrations for ${target}")
+    COMMENT "Embedding migrations for ${target}"
+    # Quoted as one argument: the "|"-joined list must not reach the shell as a pipe.
+    VERBATIM)
   target_sources(${target} PRIVATE ${out})
 endfunction()
 

@@ -114,7 +114,11 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
                         // A consumer that starts before the first event must not wait for the
                         // default 5-minute metadata refresh to see its topic appear.
                         {"allow.auto.create.topics", "true"},
-                        {"topic.metadata.refresh.interval.ms", "5000"}},
+                        {"topic.metadata.refresh.interval.ms", "5000"},
+                        // A consumer killed without leaving its group holds its partitions
+                        // until the session expires: keep that short (the default is 45 s).
+                        {"session.timeout.ms", "10000"},
+                        {"heartbeat.interval.ms", "3000"}},
                        options.properties);
   if (!conf.ok()) return conf.status();
   std::string err;

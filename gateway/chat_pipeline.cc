@@ -141,11 +141,12 @@ std::chrono::milliseconds ChatPipeline::Timeout(const routing::v1::Candidate& c)
 }
 
 void ChatPipeline::Report(const routing::v1::Candidate& c, routing::v1::Outcome outcome, int http_status,
-                          std::chrono::steady_clock::duration latency) {
+                          std::chrono::steady_clock::duration latency, const std::string& error) {
   routing::v1::ReportOutcomeRequest r;
   r.set_channel_id(c.channel_id());
   r.set_outcome(outcome);
   r.set_http_status(http_status);
+  r.set_error_message(error);
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(latency).count();
   r.mutable_latency()->set_seconds(ns / 1000000000);
   r.mutable_latency()->set_nanos(static_cast<int32_t>(ns % 1000000000));
@@ -364,7 +365,7 @@ void ChatPipeline::Unary(Call& call, const std::vector<routing::v1::Candidate>& 
         Report(c, routing::v1::OUTCOME_CLIENT_ERROR, e.http_status(), latency);
         return SendError(call, UpstreamClientError(e));
       }
-      Report(c, routing::v1::OUTCOME_FAILURE, e.http_status(), latency);
+      Report(c, routing::v1::OUTCOME_FAILURE, e.http_status(), latency, e.message());
       LogWarn("upstream failed, failing over",
               {{"channel_id", c.channel_id()}, {"http_status", e.http_status()}, {"error", e.message()}});
       last = e;
@@ -424,7 +425,7 @@ void ChatPipeline::Stream(Call& call, const std::vector<routing::v1::Candidate>&
         Report(c, routing::v1::OUTCOME_CLIENT_ERROR, e.http_status(), latency);
         return SendError(call, UpstreamClientError(e));
       }
-      Report(c, routing::v1::OUTCOME_FAILURE, e.http_status(), latency);
+      Report(c, routing::v1::OUTCOME_FAILURE, e.http_status(), latency, e.message());
       LogWarn("upstream stream failed before first byte, failing over",
               {{"channel_id", c.channel_id()}, {"http_status", e.http_status()}, {"error", e.message()}});
       last = e;
@@ -482,9 +483,18 @@ void ChatPipeline::Stream(Call& call, const std::vector<routing::v1::Candidate>&
     }
     Report(c, upstream_ok || !client_ok ? routing::v1::OUTCOME_SUCCESS : routing::v1::OUTCOME_FAILURE, 200, latency);
     call.result.client_gone = !client_ok;
-    // Bill what was produced: the upstream's own count when it sent one, else our count of
-    // the prompt and of every token that reached us.
-    if (!have_usage && deps_.counter != nullptr) usage = deps_.counter->Count(call.chat, produced);
+    // Bill what was produced: the upstream's own count when the answer completed, else our
+    // count of every token that reached us. A broken stream may carry only partial usage
+    // (Anthropic reports output_tokens: 1 at message_start): keep its prompt figures, which
+    // are exact and split the cache, but never bill less output than we counted.
+    if (deps_.counter != nullptr && (!have_usage || !(client_ok && upstream_ok))) {
+      v1::Usage counted = deps_.counter->Count(call.chat, produced);
+      if (!have_usage || usage.prompt_tokens() == 0) {
+        usage = counted;
+      } else {
+        usage.set_completion_tokens(std::max(usage.completion_tokens(), counted.completion_tokens()));
+      }
+    }
     auto outcome = !client_ok     ? billing::v1::REQUEST_OUTCOME_CLIENT_ABORTED
                    : upstream_ok ? billing::v1::REQUEST_OUTCOME_COMPLETED
                                  : billing::v1::REQUEST_OUTCOME_UPSTREAM_FAILED;

@@ -76,7 +76,7 @@ class ChatPipeline {
   adapter::v1::GenerateRequest MakeCall(const Call& call, const routing::v1::Candidate& c) const;
   std::chrono::milliseconds Timeout(const routing::v1::Candidate& c) const;
   void Report(const routing::v1::Candidate& c, routing::v1::Outcome outcome, int http_status,
-              std::chrono::steady_clock::duration latency);
+              std::chrono::steady_clock::duration latency, const std::string& error = "");
 
   ChatPipelineDeps deps_;
   ChatPipelineOptions options_;

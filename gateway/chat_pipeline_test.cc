@@ -486,6 +486,26 @@ TEST_F(ChatPipelineTest, StreamCutByClientBillsWhatWasProducedNotZeroNotAll) {
   EXPECT_GT(ev.charge_micros(), 0);
 }
 
+TEST_F(ChatPipelineTest, CutStreamWithOnlyPartialUsageBillsCountedOutputAndReportedPrompt) {
+  // Like an Anthropic upstream: usage (prompt exact, output 1) arrives at the start.
+  adapter::v1::GenerateStreamResponse start;
+  start.mutable_chunk()->mutable_usage()->set_prompt_tokens(972);
+  start.mutable_chunk()->mutable_usage()->set_cached_tokens(896);
+  start.mutable_chunk()->mutable_usage()->set_completion_tokens(1);
+  adapter_.streams[1] = {start, Text("aaaa"), Text("bbbb"), Text("cccc"), Text("dddd")};
+  HttpRequest req{http::verb::post, "/v1/chat/completions", 11};
+  req.set(http::field::authorization, "Bearer sk-ra-good");
+  req.body() = Body(true).dump();
+  RecordingWriter w;
+  w.fail_writes_after = 2;
+  pipeline_.Handle(dialect_, req, w);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const auto& u = sink_.events[0].usage();
+  EXPECT_EQ(u.prompt_tokens(), 972);
+  EXPECT_EQ(u.cached_tokens(), 896);
+  EXPECT_EQ(u.completion_tokens(), 12) << "counted, not the partial 1";
+}
+
 TEST_F(ChatPipelineTest, UpstreamWithoutUsageIsCountedNotBilledZero) {
   adapter::v1::GenerateResponse r = Ok("hello");
   r.mutable_response()->clear_usage();

@@ -82,7 +82,7 @@ absl::StatusOr<std::vector<std::string>> GrpcRoutingClient::ListModels(const std
   if (!st.ok()) return FromGrpcStatus(st);
   std::set<std::string> models;
   for (const auto& ch : res.channels()) {
-    if (!ch.enabled()) continue;
+    if (!ch.enabled() || ch.health().state() == routing::v1::CIRCUIT_STATE_AUTO_DISABLED) continue;
     bool allowed = ch.groups().empty() || std::find(ch.groups().begin(), ch.groups().end(), group) != ch.groups().end();
     if (!allowed) continue;
     for (const auto& m : ch.models()) models.insert(m.model());

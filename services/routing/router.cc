@@ -76,6 +76,8 @@ absl::Status Router::Reload() {
     next->by_id[c.id] = &c;
     for (const ModelMapping& m : c.models) next->by_model[m.model].push_back(Entry{&c, &m.upstream_model});
   }
+  // Before the swap, so every channel Route can see is already known to ChannelHealth.
+  health_->Track(next->channels);
   std::lock_guard<std::mutex> lock(snapshot_mu_);
   snapshot_ = std::move(next);
   return absl::OkStatus();
@@ -149,15 +151,34 @@ absl::StatusOr<std::vector<Candidate>> Router::Route(const std::string& model, c
   if (model.empty()) return absl::InvalidArgumentError("model must not be empty");
   std::shared_ptr<const Snapshot> snap = snapshot();
   std::vector<Entry> entries;
+  std::vector<Entry> open;
+  bool any = false;
   if (auto it = snap->by_model.find(model); it != snap->by_model.end()) {
     for (const Entry& e : it->second) {
       const auto& groups = e.channel->groups;
       if (!groups.empty() && std::find(groups.begin(), groups.end(), group) == groups.end()) continue;
-      if (!health_->IsHealthy(e.channel->id)) continue;
-      entries.push_back(e);
+      any = true;
+      switch (health_->Admit(e.channel->id)) {
+        case Admission::kAllow:
+          entries.push_back(e);
+          break;
+        case Admission::kProbe:
+          entries.push_back(Entry{e.channel, e.upstream_model, /*probe=*/true});
+          break;
+        case Admission::kOpen:
+          open.push_back(e);
+          break;
+        case Admission::kDisabled:
+          break;
+      }
     }
   }
+  if (entries.empty()) entries = std::move(open);  // every circuit open: try them anyway
   if (metrics_ != nullptr) metrics_->CountRoute(!entries.empty());
+  if (entries.empty() && any) {
+    return absl::NotFoundError(absl::StrCat("no available channel for model \"", model, "\" in group \"", group,
+                                            "\": every channel is auto-disabled"));
+  }
   if (entries.empty()) {
     return absl::NotFoundError(
         absl::StrCat("no enabled channel serves model \"", model, "\" for group \"", group, "\""));
@@ -170,7 +191,9 @@ absl::StatusOr<std::vector<Candidate>> Router::Route(const std::string& model, c
   for (auto tier = entries.begin(); tier != entries.end();) {
     auto next = std::find_if(tier, entries.end(),
                              [&](const Entry& e) { return e.channel->priority != tier->channel->priority; });
-    WeightedShuffle(tier, next);
+    // The probe goes first so the half-open channel gets its one trial request.
+    auto rest = std::stable_partition(tier, next, [](const Entry& e) { return e.probe; });
+    WeightedShuffle(rest, next);
     tier = next;
   }
   std::vector<Candidate> out;
@@ -183,10 +206,15 @@ absl::StatusOr<std::vector<Candidate>> Router::Route(const std::string& model, c
   return out;
 }
 
-absl::Status Router::ReportOutcome(int64_t channel_id, Outcome outcome, absl::Duration latency) {
+absl::Status Router::ReportOutcome(int64_t channel_id, Outcome outcome, absl::Duration latency,
+                                   int32_t http_status, const std::string& error) {
   if (channel_id <= 0) return absl::InvalidArgumentError("channel_id must be positive");
   if (latency < absl::ZeroDuration()) return absl::InvalidArgumentError("latency must not be negative");
-  health_->Record(channel_id, outcome, latency);
+  std::string described = error;
+  if (described.empty() && outcome == Outcome::kFailure) {
+    described = http_status > 0 ? absl::StrCat("HTTP ", http_status) : "no response (connect, reset or timeout)";
+  }
+  health_->Record(channel_id, outcome, latency, described);
   if (metrics_ != nullptr) {
     // Only known channels become label values, so a bad caller cannot blow up cardinality.
     std::shared_ptr<const Snapshot> snap = snapshot();
@@ -195,6 +223,8 @@ absl::Status Router::ReportOutcome(int64_t channel_id, Outcome outcome, absl::Du
   }
   return absl::OkStatus();
 }
+
+HealthInfo Router::ChannelHealthInfo(int64_t channel_id) { return health_->Info(channel_id); }
 
 absl::StatusOr<Channel> Router::CreateChannel(Channel channel) {
   RETURN_IF_ERROR(ValidateChannel(channel));

@@ -54,12 +54,20 @@ class Router {
   void Stop();
 
   // Enabled, healthy channels serving `model` whose groups are empty or contain `group`:
-  // priority descending; within a priority, a weighted shuffle (each next pick proportional
-  // to weight among those left), weight-0 channels last as backups. NOT_FOUND when none.
+  // priority descending; within a priority, a half-open channel's probe first, then a weighted
+  // shuffle (each next pick proportional to weight among those left), weight-0 channels last
+  // as backups. Open circuits are skipped, unless every such channel is open: then they are
+  // all returned in that same order (trying a maybe-dead channel beats a certain 503).
+  // Auto-disabled channels are never returned. NOT_FOUND when nothing is left.
   absl::StatusOr<std::vector<Candidate>> Route(const std::string& model, const std::string& group);
 
-  // Counts the outcome and hands it to ChannelHealth.
-  absl::Status ReportOutcome(int64_t channel_id, Outcome outcome, absl::Duration latency);
+  // Counts the outcome and hands it to ChannelHealth. error describes a failure for last_error;
+  // when empty it is derived from http_status.
+  absl::Status ReportOutcome(int64_t channel_id, Outcome outcome, absl::Duration latency,
+                             int32_t http_status = 0, const std::string& error = "");
+
+  // The channel's health as ChannelHealth sees it (CLOSED for unknown or disabled channels).
+  HealthInfo ChannelHealthInfo(int64_t channel_id);
 
   // Admin writes validate, store, then reload so this replica sees them at once.
   absl::StatusOr<Channel> CreateChannel(Channel channel);
@@ -70,6 +78,7 @@ class Router {
   struct Entry {
     const Channel* channel;
     const std::string* upstream_model;
+    bool probe = false;  // holds the half-open probe slot: goes first in its tier
   };
   struct Snapshot {
     std::vector<Channel> channels;

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "services/routing/circuit_breaker_health.h"
 #include "services/routing/fake_channel_store.h"
 
 namespace routeall::routing {
@@ -217,10 +218,16 @@ TEST_F(RouterTest, FailedReloadKeepsThePreviousSnapshot) {
 
 class FlakyHealth final : public ChannelHealth {
  public:
-  bool IsHealthy(int64_t id) override { return id != sick; }
-  void Record(int64_t id, Outcome outcome, absl::Duration) override { recorded.emplace_back(id, outcome); }
+  Admission Admit(int64_t id) override { return id == sick ? Admission::kDisabled : Admission::kAllow; }
+  void Record(int64_t id, Outcome outcome, absl::Duration, const std::string& error) override {
+    recorded.emplace_back(id, outcome);
+    errors.push_back(error);
+  }
+  HealthInfo Info(int64_t) override { return {}; }
+  void Track(const std::vector<Channel>&) override {}
   int64_t sick = 0;
   std::vector<std::pair<int64_t, Outcome>> recorded;
+  std::vector<std::string> errors;
 };
 
 TEST_F(RouterTest, HealthFiltersCandidatesAndReceivesOutcomes) {
@@ -232,17 +239,122 @@ TEST_F(RouterTest, HealthFiltersCandidatesAndReceivesOutcomes) {
   health->sick = a;
   EXPECT_THAT(Names(*router.Route("gpt-4o", "g")), ElementsAre("b"));
 
-  ASSERT_TRUE(router.ReportOutcome(a, Outcome::kFailure, absl::Milliseconds(30)).ok());
+  ASSERT_TRUE(router.ReportOutcome(a, Outcome::kFailure, absl::Milliseconds(30), 502).ok());
   ASSERT_TRUE(router.ReportOutcome(a, Outcome::kFailure, absl::Milliseconds(30)).ok());
   ASSERT_TRUE(router.ReportOutcome(777, Outcome::kSuccess, absl::Milliseconds(30)).ok());
   EXPECT_EQ(router.ReportOutcome(0, Outcome::kSuccess, absl::Milliseconds(1)).code(),
             absl::StatusCode::kInvalidArgument);
   ASSERT_EQ(health->recorded.size(), 3u);
   EXPECT_EQ(health->recorded[0].first, a);
+  EXPECT_EQ(health->errors[0], "HTTP 502");
+  EXPECT_EQ(health->errors[1], "no response (connect, reset or timeout)");
+  EXPECT_EQ(health->errors[2], "");
   std::string m = Metrics();
   EXPECT_THAT(m, HasSubstr("# HELP routeall_routing_outcomes_total"));
   EXPECT_THAT(m, HasSubstr("routeall_routing_outcomes_total{channel=\"a\",outcome=\"failure\"} 2"));
   EXPECT_THAT(m, HasSubstr("routeall_routing_outcomes_total{channel=\"unknown\",outcome=\"success\"} 1"));
+}
+
+// Router over the real circuit breaker on a fake clock.
+class RouterBreakerTest : public RouterTest {
+ protected:
+  RouterBreakerTest()
+      : health_(std::make_shared<CircuitBreakerHealth>(CircuitOptions{}, [this] { return now_; }, &metrics_)),
+        breaker_router_(
+            store_, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }, &metrics_, health_) {}
+
+  int64_t AddChannel(Channel c) {
+    int64_t id = Add(std::move(c));
+    EXPECT_TRUE(breaker_router_.Reload().ok());
+    return id;
+  }
+  std::vector<std::string> BreakerRoute() {
+    auto r = breaker_router_.Route("gpt-4o", "default");
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? Names(*r) : std::vector<std::string>{};
+  }
+  void Fail(int64_t id, int n = 3) {
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(breaker_router_.ReportOutcome(id, Outcome::kFailure, absl::Milliseconds(1), 500).ok());
+  }
+
+  absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
+  std::shared_ptr<CircuitBreakerHealth> health_;
+  Router breaker_router_;
+};
+
+TEST_F(RouterBreakerTest, OpenChannelsAreSkipped) {
+  int64_t top = AddChannel(MakeChannel("top", 10));
+  AddChannel(MakeChannel("backup", 1));
+  EXPECT_THAT(BreakerRoute(), ElementsAre("top", "backup"));
+  Fail(top);
+  for (int i = 0; i < 10; ++i) EXPECT_THAT(BreakerRoute(), ElementsAre("backup"));
+  EXPECT_EQ(breaker_router_.ChannelHealthInfo(top).state, CircuitState::kOpen);
+  EXPECT_EQ(breaker_router_.ChannelHealthInfo(top).last_error, "HTTP 500");
+}
+
+TEST_F(RouterBreakerTest, ClientErrorsNeverOpenACircuit) {
+  int64_t top = AddChannel(MakeChannel("top", 10));
+  AddChannel(MakeChannel("backup", 1));
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(breaker_router_.ReportOutcome(top, Outcome::kClientError, absl::Milliseconds(1), 400).ok());
+  }
+  EXPECT_THAT(BreakerRoute(), ElementsAre("top", "backup"));
+}
+
+TEST_F(RouterBreakerTest, WhenEveryChannelIsOpenAllAreReturnedInPriorityOrder) {
+  int64_t a = AddChannel(MakeChannel("a", 10));
+  int64_t b = AddChannel(MakeChannel("b", 5));
+  int64_t c = AddChannel(MakeChannel("c", 1));
+  Fail(a);
+  Fail(c);
+  EXPECT_THAT(BreakerRoute(), ElementsAre("b"));
+  Fail(b);
+  EXPECT_THAT(BreakerRoute(), ElementsAre("a", "b", "c"));
+}
+
+TEST_F(RouterBreakerTest, HalfOpenProbeGoesFirstInItsTierOnce) {
+  int64_t sick = AddChannel(MakeChannel("sick", 5, 1));
+  AddChannel(MakeChannel("w1", 5, 1000));
+  AddChannel(MakeChannel("w2", 5, 1000));
+  AddChannel(MakeChannel("top", 9));
+  Fail(sick);
+  now_ += absl::Seconds(10);
+  auto first = BreakerRoute();
+  ASSERT_EQ(first.size(), 4u);
+  EXPECT_EQ(first[0], "top");
+  EXPECT_EQ(first[1], "sick");  // the probe heads its tier despite its tiny weight
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(BreakerRoute().size(), 3u);  // one probe at a time
+  ASSERT_TRUE(breaker_router_.ReportOutcome(sick, Outcome::kSuccess, absl::Milliseconds(1)).ok());
+  EXPECT_EQ(BreakerRoute().size(), 4u);
+  EXPECT_EQ(breaker_router_.ChannelHealthInfo(sick).state, CircuitState::kClosed);
+}
+
+TEST_F(RouterBreakerTest, AutoDisabledChannelsAreNeverRoutedNotEvenAsAFallback) {
+  CircuitOptions o;
+  o.auto_disable_after = absl::Seconds(5);
+  o.cooldown = absl::Seconds(10);
+  auto health = std::make_shared<CircuitBreakerHealth>(o, [this] { return now_; }, &metrics_);
+  Router router(store_, [] { return 0.0; }, &metrics_, health);
+  Add(MakeChannel("only"));
+  ASSERT_TRUE(router.Reload().ok());
+  int64_t id = (*router.Route("gpt-4o", "default"))[0].channel_id;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(router.ReportOutcome(id, Outcome::kFailure, absl::Milliseconds(1)).ok());
+  EXPECT_THAT(Names(*router.Route("gpt-4o", "default")), ElementsAre("only"));  // open, but the only one
+  now_ += absl::Seconds(5);
+  auto r = router.Route("gpt-4o", "default");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(r.status().message(), HasSubstr("auto-disabled"));
+  EXPECT_EQ(router.ChannelHealthInfo(id).state, CircuitState::kAutoDisabled);
+  health->RecordProbe(id, true, absl::Milliseconds(1), "");
+  EXPECT_TRUE(router.Route("gpt-4o", "default").ok());
+}
+
+TEST_F(RouterBreakerTest, DisablingAChannelDropsItsHealth) {
+  int64_t top = AddChannel(MakeChannel("top", 10));
+  Fail(top);
+  ASSERT_TRUE(breaker_router_.SetChannelEnabled(top, false).ok());
+  ASSERT_TRUE(breaker_router_.SetChannelEnabled(top, true).ok());
+  EXPECT_THAT(BreakerRoute(), ElementsAre("top"));
 }
 
 TEST_F(RouterTest, ListChannelsNeverCarriesTheApiKey) {

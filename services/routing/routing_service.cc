@@ -16,6 +16,37 @@ absl::Duration FromProto(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
 }
 
+void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
+  int64_t nanos = absl::ToUnixNanos(t);
+  out->set_seconds(nanos / 1'000'000'000);
+  out->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+}
+
+v1::CircuitState ToProto(CircuitState s) {
+  switch (s) {
+    case CircuitState::kClosed:
+      return v1::CIRCUIT_STATE_CLOSED;
+    case CircuitState::kOpen:
+      return v1::CIRCUIT_STATE_OPEN;
+    case CircuitState::kHalfOpen:
+      return v1::CIRCUIT_STATE_HALF_OPEN;
+    case CircuitState::kAutoDisabled:
+      return v1::CIRCUIT_STATE_AUTO_DISABLED;
+  }
+  return v1::CIRCUIT_STATE_UNSPECIFIED;
+}
+
+void ToProto(const HealthInfo& h, v1::ChannelHealthInfo* out) {
+  out->set_state(ToProto(h.state));
+  out->set_consecutive_failures(h.consecutive_failures);
+  out->set_error_rate(h.error_rate);
+  out->set_window_requests(h.window_requests);
+  out->set_last_error(h.last_error);
+  if (h.opened_at != absl::InfinitePast()) ToProto(h.opened_at, out->mutable_opened_at());
+  if (h.retry_at != absl::InfinitePast()) ToProto(h.retry_at, out->mutable_retry_at());
+  if (h.latency > absl::ZeroDuration()) ToProto(h.latency, out->mutable_latency());
+}
+
 // Lists never carry the api_key, whatever the domain object holds.
 void ToProto(const Channel& c, v1::Channel* out) {
   out->set_id(c.id);
@@ -87,7 +118,8 @@ grpc::Status RoutingServiceImpl::ReportOutcome(grpc::ServerContext*, const v1::R
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "outcome must be SUCCESS, FAILURE or CLIENT_ERROR");
   }
-  return ToGrpcStatus(router_->ReportOutcome(req->channel_id(), outcome, FromProto(req->latency())));
+  return ToGrpcStatus(router_->ReportOutcome(req->channel_id(), outcome, FromProto(req->latency()),
+                                             req->http_status(), req->error_message()));
 }
 
 grpc::Status RoutingServiceImpl::CreateChannel(grpc::ServerContext*, const v1::CreateChannelRequest* req,
@@ -102,7 +134,11 @@ grpc::Status RoutingServiceImpl::ListChannels(grpc::ServerContext*, const v1::Li
                                               v1::ListChannelsResponse* res) {
   auto channels = router_->ListChannels();
   if (!channels.ok()) return ToGrpcStatus(channels.status());
-  for (const Channel& c : *channels) ToProto(c, res->add_channels());
+  for (const Channel& c : *channels) {
+    auto* out = res->add_channels();
+    ToProto(c, out);
+    ToProto(router_->ChannelHealthInfo(c.id), out->mutable_health());
+  }
   return grpc::Status::OK;
 }
 

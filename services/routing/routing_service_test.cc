@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "services/routing/circuit_breaker_health.h"
 #include "services/routing/fake_channel_store.h"
 
 namespace routeall::routing {
@@ -105,6 +106,47 @@ TEST_F(RoutingServiceTest, ExplicitTimeoutAndInvalidInputs) {
             grpc::StatusCode::INVALID_ARGUMENT);
   report.set_outcome(v1::OUTCOME_SUCCESS);
   EXPECT_TRUE(service_.ReportOutcome(&ctx_, &report, &report_res).ok());
+}
+
+TEST(RoutingServiceHealthTest, ListChannelsCarriesHealth) {
+  absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  auto health = std::make_shared<CircuitBreakerHealth>(CircuitOptions{}, [&now] { return now; });
+  auto router = std::make_shared<Router>(std::make_shared<FakeChannelStore>(), [] { return 0.0; }, nullptr, health);
+  RoutingServiceImpl service(router);
+  grpc::ServerContext ctx;
+  v1::CreateChannelRequest create;
+  auto* c = create.mutable_channel();
+  c->set_name("flaky");
+  c->set_provider(routeall::llm::v1::DIALECT_OPENAI);
+  c->set_base_url("http://127.0.0.1:1");
+  c->add_models()->set_model("m");
+  v1::CreateChannelResponse created;
+  ASSERT_TRUE(service.CreateChannel(&ctx, &create, &created).ok());
+  v1::ReportOutcomeRequest ok;
+  ok.set_channel_id(created.channel().id());
+  ok.set_outcome(v1::OUTCOME_SUCCESS);
+  ok.mutable_latency()->set_nanos(250'000'000);
+  v1::ReportOutcomeResponse res;
+  ASSERT_TRUE(service.ReportOutcome(&ctx, &ok, &res).ok());
+  v1::ReportOutcomeRequest bad = ok;
+  bad.set_outcome(v1::OUTCOME_FAILURE);
+  bad.set_http_status(503);
+  bad.set_error_message("upstream overloaded");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(service.ReportOutcome(&ctx, &bad, &res).ok());
+
+  v1::ListChannelsRequest list_req;
+  v1::ListChannelsResponse list;
+  ASSERT_TRUE(service.ListChannels(&ctx, &list_req, &list).ok());
+  ASSERT_EQ(list.channels_size(), 1);
+  const auto& h = list.channels(0).health();
+  EXPECT_EQ(h.state(), v1::CIRCUIT_STATE_OPEN);
+  EXPECT_EQ(h.consecutive_failures(), 3);
+  EXPECT_EQ(h.window_requests(), 4);
+  EXPECT_DOUBLE_EQ(h.error_rate(), 0.75);
+  EXPECT_EQ(h.last_error(), "upstream overloaded");
+  EXPECT_EQ(h.opened_at().seconds(), 1'800'000'000);
+  EXPECT_EQ(h.retry_at().seconds(), 1'800'000'010);
+  EXPECT_EQ(h.latency().nanos(), 250'000'000);
 }
 
 }  // namespace
