@@ -210,9 +210,11 @@ absl::Status Router::ReportOutcome(int64_t channel_id, Outcome outcome, absl::Du
                                    int32_t http_status, const std::string& error) {
   if (channel_id <= 0) return absl::InvalidArgumentError("channel_id must be positive");
   if (latency < absl::ZeroDuration()) return absl::InvalidArgumentError("latency must not be negative");
+  // "HTTP 503: upstream overloaded": the status says what kind of failure, the message why.
   std::string described = error;
-  if (described.empty() && outcome == Outcome::kFailure) {
-    described = http_status > 0 ? absl::StrCat("HTTP ", http_status) : "no response (connect, reset or timeout)";
+  if (outcome == Outcome::kFailure) {
+    std::string kind = http_status > 0 ? absl::StrCat("HTTP ", http_status) : "no response (connect, reset or timeout)";
+    described = error.empty() ? kind : absl::StrCat(kind, ": ", error);
   }
   health_->Record(channel_id, outcome, latency, described);
   if (metrics_ != nullptr) {

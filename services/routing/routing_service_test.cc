@@ -143,7 +143,7 @@ TEST(RoutingServiceHealthTest, ListChannelsCarriesHealth) {
   EXPECT_EQ(h.consecutive_failures(), 3);
   EXPECT_EQ(h.window_requests(), 4);
   EXPECT_DOUBLE_EQ(h.error_rate(), 0.75);
-  EXPECT_EQ(h.last_error(), "upstream overloaded");
+  EXPECT_EQ(h.last_error(), "HTTP 503: upstream overloaded");
   EXPECT_EQ(h.opened_at().seconds(), 1'800'000'000);
   EXPECT_EQ(h.retry_at().seconds(), 1'800'000'010);
   EXPECT_EQ(h.latency().nanos(), 250'000'000);
