@@ -33,11 +33,13 @@ PgPriceStore::PgPriceStore(std::shared_ptr<PgPool> pool, std::string schema)
 
 absl::StatusOr<ModelPrice> PgPriceStore::AddVersion(const ModelPrice& price) {
   ModelPrice out;
-  // Two writers of the same model race for the same next version; the loser's insert hits
-  // the primary key and simply tries again with the new latest.
+  // Writers of the same model queue on an advisory lock, so each reads the latest version
+  // only after the previous writer committed; the primary key stays the last line of defence
+  // (a loser would retry with the new latest).
   absl::Status st;
   for (int attempt = 0; attempt < 5; ++attempt) {
     st = pool_->Transact([&](pqxx::work& tx) {
+      tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "routeall.prices." + schema_ + "." + price.model());
       std::string reasoning =
           price.has_reasoning_per_mtok() ? std::to_string(price.reasoning_per_mtok()) : "";
       out = ReadPrice(tx.exec_params1(absl::StrCat("INSERT INTO ", schema_, ".prices (", kCols,
