@@ -2,9 +2,15 @@
 #pragma once
 
 #include <cstdlib>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+
+#include "absl/status/statusor.h"
+#include "common/migrations.h"
+#include "common/pg_pool.h"
 
 namespace routeall::testing {
 
@@ -23,6 +29,26 @@ inline std::string IntegrationEnv(const char* name) {
 
 // A unique suffix per test process, so parallel runs never share schemas or topics.
 std::string UniqueSuffix();
+
+// A service's migrations applied into a fresh schema "<prefix><UniqueSuffix()>" of the test
+// PostgreSQL, so tests never see each other's rows; dropped on destruction.
+class PgTestSchema {
+ public:
+  static absl::StatusOr<std::unique_ptr<PgTestSchema>> Create(const std::string& url, const std::string& prefix,
+                                                              const std::vector<Migration>& migrations,
+                                                              int pool_size = 4);
+  ~PgTestSchema();
+
+  const std::shared_ptr<PgPool>& pool() const { return pool_; }
+  const std::string& schema() const { return schema_; }
+  // Runs a query returning one bigint (NULL reads as 0); a failing query fails the test.
+  int64_t QueryInt(const std::string& sql);
+
+ private:
+  PgTestSchema(std::shared_ptr<PgPool> pool, std::string schema) : pool_(std::move(pool)), schema_(std::move(schema)) {}
+  std::shared_ptr<PgPool> pool_;
+  std::string schema_;
+};
 
 }  // namespace routeall::testing
 

@@ -12,27 +12,14 @@
 
 #include "absl/strings/escaping.h"
 #include "common/tokenizer/pretokenizer.h"
+#include "common/testing.h"
 #include "common/tokenizer/unicode.h"
 #include "nlohmann/json.hpp"
 
 namespace routeall::tokenizer {
 namespace {
 
-// Like ROUTEALL_REQUIRE_ENV (common/testing.h) without linking routeall_testing: "" after
-// recording why; a failure instead of a skip when ROUTEALL_TEST_REQUIRE_INTEGRATION=1.
-std::string RequiredEnv(const char* name) {
-  const char* v = std::getenv(name);
-  if (v != nullptr && *v != '\0') return v;
-  const char* req = std::getenv("ROUTEALL_TEST_REQUIRE_INTEGRATION");
-  if (req != nullptr && std::string(req) == "1") {
-    ADD_FAILURE() << name << " is not set but integration tests are required";
-  }
-  return "";
-}
-
-#define REQUIRE_TOKENIZER_DIR(var)                          \
-  std::string var = RequiredEnv("ROUTEALL_TOKENIZER_DIR"); \
-  if (var.empty()) GTEST_SKIP() << "ROUTEALL_TOKENIZER_DIR not set (run scripts/bootstrap)"
+#define REQUIRE_TOKENIZER_DIR(var) ROUTEALL_REQUIRE_ENV(var, "ROUTEALL_TOKENIZER_DIR")
 
 // Loaded once per process (each discovered test is its own process, so this is cheap enough).
 const Tokenizer& Get(const std::string& dir, Encoding enc) {

@@ -17,20 +17,14 @@ class PgKeyStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ROUTEALL_REQUIRE_ENV(url, "ROUTEALL_TEST_PG_URL");
-    auto pool = PgPool::Create(url, 2);
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = std::shared_ptr<PgPool>(std::move(*pool));
-    schema_ = "auth_t" + routeall::testing::UniqueSuffix();
-    ASSERT_TRUE(ApplyMigrations(*pool_, schema_, Migrations()).ok());
+    auto env = routeall::testing::PgTestSchema::Create(url, "auth_t", Migrations(), 2);
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = std::move(*env);
+    pool_ = env_->pool();
+    schema_ = env_->schema();
     store_ = std::make_unique<PgKeyStore>(pool_, schema_);
   }
-  void TearDown() override {
-    if (pool_) {
-      (void)pool_->Transact(
-          [&](pqxx::work& tx) { tx.exec0("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE"); });
-    }
-  }
-
+  std::unique_ptr<routeall::testing::PgTestSchema> env_;  // dropped last
   std::shared_ptr<PgPool> pool_;
   std::string schema_;
   std::unique_ptr<PgKeyStore> store_;

@@ -9,32 +9,8 @@
 
 namespace routeall::billing::testing {
 
-absl::StatusOr<std::unique_ptr<PgSchema>> PgSchema::Create(const std::string& url, int pool_size) {
-  auto pool = PgPool::Create(url, pool_size);
-  if (!pool.ok()) return pool.status();
-  std::string schema = "billing_t" + routeall::testing::UniqueSuffix();
-  std::shared_ptr<PgPool> shared(std::move(*pool));
-  absl::Status st = ApplyMigrations(*shared, schema, Migrations());
-  if (!st.ok()) return st;
-  return std::unique_ptr<PgSchema>(new PgSchema(shared, schema));
-}
-
-PgSchema::~PgSchema() {
-  (void)pool_->Run([&](pqxx::connection& c) {
-    pqxx::nontransaction tx(c);
-    tx.exec0("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
-  });
-}
-
-int64_t PgSchema::QueryInt(const std::string& sql) {
-  int64_t out = -1;
-  absl::Status st = pool_->Run([&](pqxx::connection& c) {
-    pqxx::nontransaction tx(c);
-    auto r = tx.exec1(sql);
-    out = r[0].is_null() ? 0 : r[0].as<int64_t>();
-  });
-  if (!st.ok()) ADD_FAILURE() << sql << ": " << st;
-  return out;
+absl::StatusOr<std::unique_ptr<PgSchema>> CreatePgSchema(const std::string& url, int pool_size) {
+  return PgSchema::Create(url, "billing_t", Migrations(), pool_size);
 }
 
 ModelPrice SimplePrice(const std::string& model) {

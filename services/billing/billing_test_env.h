@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/pg_pool.h"
+#include "common/testing.h"
 #include "routeall/billing/v1/usage_event.pb.h"
 #include "services/billing/price_store.h"
 #include "services/billing/usage_consumer.h"
@@ -15,22 +16,8 @@
 namespace routeall::billing::testing {
 
 // The billing migrations applied into a fresh schema billing_t<suffix>; dropped on destruction.
-class PgSchema {
- public:
-  static absl::StatusOr<std::unique_ptr<PgSchema>> Create(const std::string& url, int pool_size = 10);
-  ~PgSchema();
-
-  const std::shared_ptr<PgPool>& pool() const { return pool_; }
-  const std::string& schema() const { return schema_; }
-  // Runs a query returning one bigint (test assertions on the tables).
-  int64_t QueryInt(const std::string& sql);
-
- private:
-  PgSchema(std::shared_ptr<PgPool> pool, std::string schema)
-      : pool_(std::move(pool)), schema_(std::move(schema)) {}
-  std::shared_ptr<PgPool> pool_;
-  std::string schema_;
-};
+using PgSchema = routeall::testing::PgTestSchema;
+absl::StatusOr<std::unique_ptr<PgSchema>> CreatePgSchema(const std::string& url, int pool_size = 10);
 
 // A price that makes charges easy to read: 1 micro per input token, 2 per output token.
 ModelPrice SimplePrice(const std::string& model);

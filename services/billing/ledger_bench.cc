@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int n = argc > 1 ? std::atoi(argv[1]) : 20000;
-  auto env = bt::PgSchema::Create(url);
+  auto env = bt::CreatePgSchema(url);
   if (!env.ok()) {
     std::fprintf(stderr, "%s\n", env.status().ToString().c_str());
     return 1;

@@ -18,7 +18,7 @@ class PgBillingTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ROUTEALL_REQUIRE_ENV(url, "ROUTEALL_TEST_PG_URL");
-    auto env = testing::PgSchema::Create(url);
+    auto env = testing::CreatePgSchema(url);
     ASSERT_TRUE(env.ok()) << env.status();
     env_ = std::move(*env);
     ledger_ = std::make_unique<PgLedgerStore>(env_->pool(), env_->schema());

@@ -67,7 +67,7 @@ class UsageKafkaTest : public ::testing::Test {
     ROUTEALL_REQUIRE_ENV(brokers, "ROUTEALL_TEST_KAFKA_BROKERS");
     ROUTEALL_REQUIRE_ENV(url, "ROUTEALL_TEST_PG_URL");
     brokers_ = brokers;
-    auto env = testing::PgSchema::Create(url);
+    auto env = testing::CreatePgSchema(url);
     ASSERT_TRUE(env.ok()) << env.status();
     env_ = std::move(*env);
     ledger_ = std::make_unique<PgLedgerStore>(env_->pool(), env_->schema());

@@ -17,20 +17,13 @@ class PgChannelStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ROUTEALL_REQUIRE_ENV(url, "ROUTEALL_TEST_PG_URL");
-    auto pool = PgPool::Create(url, 2);
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = std::shared_ptr<PgPool>(std::move(*pool));
-    schema_ = "routing_t" + routeall::testing::UniqueSuffix();
-    ASSERT_TRUE(ApplyMigrations(*pool_, schema_, Migrations()).ok());
+    auto env = routeall::testing::PgTestSchema::Create(url, "routing_t", Migrations(), 2);
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = std::move(*env);
+    pool_ = env_->pool();
+    schema_ = env_->schema();
     store_ = std::make_shared<PgChannelStore>(pool_, schema_);
   }
-  void TearDown() override {
-    if (pool_) {
-      (void)pool_->Transact(
-          [&](pqxx::work& tx) { tx.exec0("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE"); });
-    }
-  }
-
   static Channel Sample(const std::string& name) {
     Channel c;
     c.name = name;
@@ -45,6 +38,7 @@ class PgChannelStoreTest : public ::testing::Test {
     return c;
   }
 
+  std::unique_ptr<routeall::testing::PgTestSchema> env_;  // dropped last
   std::shared_ptr<PgPool> pool_;
   std::string schema_;
   std::shared_ptr<PgChannelStore> store_;

@@ -17,11 +17,11 @@ class PgHealthStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ROUTEALL_REQUIRE_ENV(url, "ROUTEALL_TEST_PG_URL");
-    auto pool = PgPool::Create(url, 2);
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = std::shared_ptr<PgPool>(std::move(*pool));
-    schema_ = "routing_h" + routeall::testing::UniqueSuffix();
-    ASSERT_TRUE(ApplyMigrations(*pool_, schema_, Migrations()).ok());
+    auto env = routeall::testing::PgTestSchema::Create(url, "routing_h", Migrations(), 2);
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = std::move(*env);
+    pool_ = env_->pool();
+    schema_ = env_->schema();
     channels_ = std::make_shared<PgChannelStore>(pool_, schema_);
     store_ = std::make_shared<PgHealthStore>(pool_, schema_);
     for (const char* name : {"one", "two"}) {
@@ -35,13 +35,7 @@ class PgHealthStoreTest : public ::testing::Test {
       ids_.push_back(created->id);
     }
   }
-  void TearDown() override {
-    if (pool_) {
-      (void)pool_->Transact(
-          [&](pqxx::work& tx) { tx.exec0("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE"); });
-    }
-  }
-
+  std::unique_ptr<routeall::testing::PgTestSchema> env_;  // dropped last
   std::shared_ptr<PgPool> pool_;
   std::string schema_;
   std::shared_ptr<PgChannelStore> channels_;
