@@ -3,7 +3,7 @@
 The client only changes base_url and api_key. Every test taking `upstream` runs once per upstream
 dialect (ROUTEALL_E2E_MODELS_BY_UPSTREAM): an Anthropic client must reach OpenAI, Anthropic and
 Gemini providers alike. The fake upstream's replies and usage are deterministic, so the expected
-values are exact (tools/fake_upstream/README.md, common/codecs/MAPPING.md): Anthropic
+values are exact (tools/fake_upstream/README.md, docs/dialect-mapping.md): Anthropic
 usage.input_tokens EXCLUDES cache reads and writes, output_tokens includes thinking.
 """
 

@@ -3,7 +3,7 @@
 The client only changes base_url and api_key (http_options). Every test taking `upstream` runs once
 per upstream dialect (ROUTEALL_E2E_MODELS_BY_UPSTREAM): a Gemini client must reach OpenAI,
 Anthropic and Gemini providers alike. Expected values are exact (tools/fake_upstream/README.md,
-common/codecs/MAPPING.md): promptTokenCount includes cached tokens, candidatesTokenCount EXCLUDES
+docs/dialect-mapping.md): promptTokenCount includes cached tokens, candidatesTokenCount EXCLUDES
 thoughtsTokenCount, totalTokenCount is the sum of all.
 """
 
