@@ -2,6 +2,8 @@
 // its meaning (input_tokens excludes cache), streams re-encode to the exact event sequence.
 #include "common/codecs/anthropic_codec.h"
 
+#include "common/codecs/validation_case_test_util.h"
+
 #include <functional>
 #include <sstream>
 
@@ -109,13 +111,7 @@ TEST(AnthropicCodecTest, DecodesAFullRequest) {
   EXPECT_FALSE(extra.contains("__routeall_cache_control"));
 }
 
-struct BadCase {
-  const char* name;
-  std::function<void(json&)> mutate;
-  const char* param;
-};
-
-void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+using BadCase = ::routeall::codecs::ValidationCase;
 
 class AnthropicValidationTest : public ::testing::TestWithParam<BadCase> {};
 

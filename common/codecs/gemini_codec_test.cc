@@ -2,6 +2,8 @@
 // usage keeps its meaning (candidates exclude thoughts), function call ids stay paired.
 #include "common/codecs/gemini_codec.h"
 
+#include "common/codecs/validation_case_test_util.h"
+
 #include <functional>
 #include <sstream>
 
@@ -135,13 +137,7 @@ TEST(GeminiCodecTest, DecodesAFullRequest) {
   EXPECT_EQ(rparts[1]["functionResponse"], json({{"name", "weather"}, {"response", {{"temp", 25}}}}));
 }
 
-struct BadCase {
-  const char* name;
-  std::function<void(json&)> mutate;
-  const char* param;
-};
-
-void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+using BadCase = ::routeall::codecs::ValidationCase;
 
 class GeminiValidationTest : public ::testing::TestWithParam<BadCase> {};
 

@@ -1,6 +1,8 @@
 // OpenAI codec: validation names the field, mappings round-trip, usage keeps its meaning.
 #include "common/codecs/openai_codec.h"
 
+#include "common/codecs/validation_case_test_util.h"
+
 #include <gtest/gtest.h>
 
 namespace routeall::codecs::openai {
@@ -55,13 +57,7 @@ TEST(OpenAICodecTest, DecodesAFullRequest) {
   EXPECT_FALSE(extra.contains("model"));
 }
 
-struct BadCase {
-  const char* name;
-  std::function<void(json&)> mutate;
-  const char* param;
-};
-
-void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+using BadCase = ::routeall::codecs::ValidationCase;
 
 class OpenAIValidationTest : public ::testing::TestWithParam<BadCase> {};
 
