@@ -7,8 +7,6 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/numbers.h"
-#include <nlohmann/json.hpp>
-
 #include "common/crypto.h"
 #include "common/log.h"
 #include "common/pricing.h"
@@ -43,6 +41,16 @@ ApiError AllFailed(const std::string& model, const adapter::v1::UpstreamError* l
 const char* const kUsageFields[] = {"X-RouteAll-Usage-Prompt", "X-RouteAll-Usage-Completion",
                                     "X-RouteAll-Usage-Cached-Tokens", "X-RouteAll-Usage-Reasoning-Tokens",
                                     "X-RouteAll-Usage-Calls", "X-RouteAll-Charge-Credit"};
+
+// "X-RouteAll-Usage-Prompt, ..." for the Trailer header, from the same list SetUsageFields sets.
+const std::string& UsageTrailerNames() {
+  static const std::string kNames = [] {
+    std::string out;
+    for (const char* f : kUsageFields) out += (out.empty() ? "" : ", ") + std::string(f);
+    return out;
+  }();
+  return kNames;
+}
 
 }  // namespace
 
@@ -151,6 +159,19 @@ void ChatPipeline::Report(const routing::v1::Candidate& c, routing::v1::Outcome 
   r.mutable_latency()->set_seconds(ns / 1000000000);
   r.mutable_latency()->set_nanos(static_cast<int32_t>(ns % 1000000000));
   deps_.routing->ReportOutcome(r);
+}
+
+bool ChatPipeline::FailOver(Call& call, const routing::v1::Candidate& c, const adapter::v1::UpstreamError& e,
+                            std::chrono::steady_clock::duration latency, const char* log_msg) {
+  if (!e.retryable()) {
+    // The client's own request was rejected: another channel would reject it too.
+    Report(c, routing::v1::OUTCOME_CLIENT_ERROR, e.http_status(), latency);
+    SendError(call, UpstreamClientError(e));
+    return false;
+  }
+  Report(c, routing::v1::OUTCOME_FAILURE, e.http_status(), latency, e.message());
+  LogWarn(log_msg, {{"channel_id", c.channel_id()}, {"http_status", e.http_status()}, {"error", e.message()}});
+  return true;
 }
 
 void ChatPipeline::SendError(Call& call, const ApiError& err) {
@@ -360,15 +381,8 @@ void ChatPipeline::Unary(Call& call, const std::vector<routing::v1::Candidate>& 
       continue;
     }
     if (res->has_error()) {
-      const auto& e = res->error();
-      if (!e.retryable()) {
-        Report(c, routing::v1::OUTCOME_CLIENT_ERROR, e.http_status(), latency);
-        return SendError(call, UpstreamClientError(e));
-      }
-      Report(c, routing::v1::OUTCOME_FAILURE, e.http_status(), latency, e.message());
-      LogWarn("upstream failed, failing over",
-              {{"channel_id", c.channel_id()}, {"http_status", e.http_status()}, {"error", e.message()}});
-      last = e;
+      if (!FailOver(call, c, res->error(), latency, "upstream failed, failing over")) return;
+      last = res->error();
       have_last = true;
       continue;
     }
@@ -419,16 +433,11 @@ void ChatPipeline::Stream(Call& call, const std::vector<routing::v1::Candidate>&
       continue;
     }
     if (event.has_error()) {
-      const auto& e = event.error();
-      auto latency = std::chrono::steady_clock::now() - started;
-      if (!e.retryable()) {
-        Report(c, routing::v1::OUTCOME_CLIENT_ERROR, e.http_status(), latency);
-        return SendError(call, UpstreamClientError(e));
+      if (!FailOver(call, c, event.error(), std::chrono::steady_clock::now() - started,
+                    "upstream stream failed before first byte, failing over")) {
+        return;
       }
-      Report(c, routing::v1::OUTCOME_FAILURE, e.http_status(), latency, e.message());
-      LogWarn("upstream stream failed before first byte, failing over",
-              {{"channel_id", c.channel_id()}, {"http_status", e.http_status()}, {"error", e.message()}});
-      last = e;
+      last = event.error();
       have_last = true;
       continue;
     }
@@ -438,9 +447,7 @@ void ChatPipeline::Stream(Call& call, const std::vector<routing::v1::Candidate>&
     http::response_header<> header = SseHeader();
     header.set("X-Request-Id", call.result.request_id);
     // Usage and charge are only known at the end: they travel as HTTP trailers.
-    header.set(http::field::trailer,
-               "X-RouteAll-Usage-Prompt, X-RouteAll-Usage-Completion, X-RouteAll-Usage-Cached-Tokens, "
-               "X-RouteAll-Usage-Reasoning-Tokens, X-RouteAll-Usage-Calls, X-RouteAll-Charge-Credit");
+    header.set(http::field::trailer, UsageTrailerNames());
     call.result.http_status = 200;
     bool client_ok = call.out.BeginStream(std::move(header));
     bool upstream_ok = true;

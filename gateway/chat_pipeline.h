@@ -70,6 +70,10 @@ class ChatPipeline {
   void Unary(Call& call, const std::vector<routing::v1::Candidate>& candidates);
   void Stream(Call& call, const std::vector<routing::v1::Candidate>& candidates);
   void SendError(Call& call, const codecs::ApiError& err);
+  // An attempt failed before anything reached the client: a client error is answered (false,
+  // stop); a retryable one is reported against the channel and logged (true, try the next).
+  bool FailOver(Call& call, const routing::v1::Candidate& c, const adapter::v1::UpstreamError& e,
+                std::chrono::steady_clock::duration latency, const char* log_msg);
   // Bills usage (publishes the event) and returns the charge.
   int64_t Settle(Call& call, const llm::v1::Usage& usage, int64_t channel_id,
                  billing::v1::RequestOutcome outcome);

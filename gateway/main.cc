@@ -6,7 +6,6 @@
 
 #include <nlohmann/json.hpp>
 #include <prometheus/counter.h>
-#include <prometheus/histogram.h>
 
 #include "common/config.h"
 #include "common/crypto.h"
