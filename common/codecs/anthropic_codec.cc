@@ -539,7 +539,9 @@ void DecodeUsage(const json& j, v1::Usage* out) {
 // ---- Public side ----
 
 std::optional<ApiError> DecodeMessagesRequest(std::string_view body_text, v1::ChatRequest* out) {
-  json body = json::parse(body_text, nullptr, /*allow_exceptions=*/false);
+  bool too_deep = false;
+  json body = ParseBounded(body_text, &too_deep);
+  if (too_deep) return TooDeepError();
   if (body.is_discarded()) {
     return ApiError{400, "invalid_request_error", "There was an issue with your request body: it is not valid JSON.", "",
                     "invalid_json"};
@@ -895,7 +897,7 @@ json EncodeMessagesRequest(const v1::ChatRequest& req, const std::string& upstre
 }
 
 std::optional<ApiError> DecodeMessagesResponse(std::string_view body_text, v1::ChatResponse* out) {
-  json body = json::parse(body_text, nullptr, false);
+  json body = ParseBounded(body_text);
   if (!body.is_object()) return BadUpstream("upstream returned an invalid Anthropic message");
   if (body.value("type", json()) == "error" || body.contains("error")) return UpstreamError(body);
   if (!body.contains("content") || !body["content"].is_array()) return BadUpstream("upstream returned an invalid Anthropic message");
@@ -955,7 +957,7 @@ std::optional<v1::Usage> StreamDecoder::FinalUsage() const {
 
 std::optional<ApiError> StreamDecoder::Feed(std::string_view event, std::string_view data, std::vector<v1::ChatChunk>* out) {
   if (event == "ping") return std::nullopt;
-  json j = json::parse(data, nullptr, false);
+  json j = ParseBounded(data);
   if (!j.is_object()) return BadUpstream("upstream sent an invalid Anthropic stream event");
   std::string type = j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : std::string(event);
   if (type == "error") return UpstreamError(j);

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/codecs/json_limits.h"
+
 namespace routeall::codecs::internal {
 
 inline std::string JsonTypeName(const nlohmann::json& j) {
@@ -42,12 +44,20 @@ inline bool AsInt(const nlohmann::json& j, int64_t lo, int64_t hi, int64_t* out)
   return true;
 }
 
-// A non-negative token count, 0 when absent or nonsense (usage must never go negative).
+// Token counts an upstream may plausibly report; anything beyond is nonsense.
+inline constexpr int64_t kMaxReportedCount = int64_t{1} << 40;
+// What a present but invalid count (negative, fractional, beyond kMaxReportedCount) decodes
+// to: negative even when summed with other valid counts, so the gateway sees the report is
+// untrustworthy and counts the usage itself instead of billing zero for it.
+inline constexpr int64_t kInvalidCount = -(int64_t{1} << 50);
+
+// A token count: 0 when absent, kInvalidCount when present but nonsense.
 inline int64_t CountOr0(const nlohmann::json& j, const char* key) {
   if (!j.is_object()) return 0;
   auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return 0;
   int64_t v = 0;
-  if (it == j.end() || !AsInt(*it, 0, int64_t{1} << 53, &v)) return 0;
+  if (!AsInt(*it, 0, kMaxReportedCount, &v)) return kInvalidCount;
   return v;
 }
 
@@ -74,7 +84,7 @@ inline std::string Dump(const nlohmann::json& j) {
 
 // The JSON object the text holds, or fallback when it is not one.
 inline nlohmann::json ParseObjectOr(const std::string& text, nlohmann::json fallback) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  nlohmann::json j = ParseBounded(text);
   return j.is_object() ? j : fallback;
 }
 

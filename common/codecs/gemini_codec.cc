@@ -598,7 +598,9 @@ std::optional<ApiError> DecodeGenerateContentRequest(std::string_view model, std
   std::string m(model);
   if (m.rfind("models/", 0) == 0) m = m.substr(7);
   if (m.empty()) return InvalidField("model", "Invalid value at 'model': a model name is required in the URL path.", "missing_required_parameter");
-  json body = json::parse(body_text, nullptr, false);
+  bool too_deep = false;
+  json body = ParseBounded(body_text, &too_deep);
+  if (too_deep) return TooDeepError();
   if (body.is_discarded()) return ApiError{400, "invalid_request_error", "Invalid JSON payload received.", "", "invalid_json"};
   if (!body.is_object()) return WrongType("body", body, "a GenerateContentRequest object");
   out->set_source_dialect(v1::DIALECT_GEMINI);
@@ -698,7 +700,7 @@ json StreamEncoder::Parts(const v1::ChoiceDelta* d, int cand, bool flush_all) {
   json calls = json::array();
   for (auto& [key, pc] : calls_) {
     if (key.first != cand || pc.sent) continue;
-    json parsed = json::parse(pc.args, nullptr, false);
+    json parsed = ParseBounded(pc.args);
     bool complete = parsed.is_object();
     if (!complete && !flush_all) continue;
     if (pc.name.empty() && !flush_all) continue;
@@ -817,7 +819,7 @@ json EncodeGenerateContentRequest(const v1::ChatRequest& req) {
         for (const auto& p : m.parts()) {
           if (p.part_case() == v1::ContentPart::kText) text += p.text();
         }
-        json response = json::parse(text, nullptr, false);
+        json response = ParseBounded(text);
         if (!response.is_object()) response = {{"result", text}};
         auto it = call_names.find(m.tool_call_id());
         std::string name = it != call_names.end() ? it->second : m.name();
@@ -894,7 +896,7 @@ json EncodeGenerateContentRequest(const v1::ChatRequest& req) {
 }
 
 std::optional<ApiError> DecodeGenerateContentResponse(std::string_view body_text, v1::ChatResponse* out) {
-  json body = json::parse(body_text, nullptr, false);
+  json body = ParseBounded(body_text);
   if (!body.is_object()) return BadUpstream("upstream returned an invalid Gemini response");
   if (body.contains("error")) return UpstreamError(body);
   std::string rid = body.contains("responseId") && body["responseId"].is_string() ? body["responseId"].get<std::string>() : "";
@@ -956,7 +958,7 @@ std::optional<ApiError> DecodeGenerateContentResponse(std::string_view body_text
 }
 
 std::optional<ApiError> StreamDecoder::Feed(std::string_view data, std::vector<v1::ChatChunk>* out) {
-  json j = json::parse(data, nullptr, false);
+  json j = ParseBounded(data);
   if (j.is_array() && j.size() == 1) j = j[0];  // the non-SSE stream is a JSON array
   if (!j.is_object()) return BadUpstream("upstream sent an invalid Gemini stream chunk");
   if (j.contains("error")) return UpstreamError(j);

@@ -272,11 +272,8 @@ json EncodeMessage(const v1::Message& m) {
   return j;
 }
 
-int64_t IntOr0(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number()) return 0;
-  return it->get<int64_t>();
-}
+// Usage counts: the shared rule (0 when absent, internal::kInvalidCount when nonsense).
+int64_t IntOr0(const json& j, const char* key) { return internal::CountOr0(j, key); }
 
 }  // namespace
 
@@ -301,7 +298,9 @@ v1::FinishReason ParseFinishReason(std::string_view s) {
 }
 
 std::optional<ApiError> DecodeChatRequest(std::string_view body_text, v1::ChatRequest* out) {
-  json body = json::parse(body_text, nullptr, /*allow_exceptions=*/false);
+  bool too_deep = false;
+  json body = ParseBounded(body_text, &too_deep);
+  if (too_deep) return TooDeepError();
   if (body.is_discarded()) {
     return ApiError{400, "invalid_request_error",
                     "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload.)",
@@ -414,7 +413,7 @@ json EncodeChatRequest(const v1::ChatRequest& req, const std::string& upstream_m
   json j = json::object();
   // Unknown client fields first, so nothing we set can be overridden by them.
   if (!req.passthrough_json().empty() && req.source_dialect() == v1::DIALECT_OPENAI) {
-    json extra = json::parse(req.passthrough_json(), nullptr, false);
+    json extra = ParseBounded(req.passthrough_json());
     if (extra.is_object()) j = extra;
   }
   j["model"] = upstream_model.empty() ? req.model() : upstream_model;
@@ -429,7 +428,7 @@ json EncodeChatRequest(const v1::ChatRequest& req, const std::string& upstream_m
   if (req.has_seed()) j["seed"] = req.seed();
   if (req.has_n()) j["n"] = req.n();
   if (!req.user().empty()) j["user"] = req.user();
-  if (!req.response_format_json().empty()) j["response_format"] = json::parse(req.response_format_json(), nullptr, false);
+  if (!req.response_format_json().empty()) j["response_format"] = ParseBounded(req.response_format_json());
   if (req.has_parallel_tool_calls()) j["parallel_tool_calls"] = req.parallel_tool_calls();
   if (!req.reasoning_effort().empty()) j["reasoning_effort"] = req.reasoning_effort();
   if (req.tools_size() > 0) {
@@ -437,7 +436,7 @@ json EncodeChatRequest(const v1::ChatRequest& req, const std::string& upstream_m
     for (const auto& t : req.tools()) {
       json fn = {{"name", t.name()}};
       if (!t.description().empty()) fn["description"] = t.description();
-      if (!t.parameters_json().empty()) fn["parameters"] = json::parse(t.parameters_json(), nullptr, false);
+      if (!t.parameters_json().empty()) fn["parameters"] = ParseBounded(t.parameters_json());
       if (t.has_strict()) fn["strict"] = t.strict();
       tools.push_back({{"type", "function"}, {"function", fn}});
     }
@@ -492,7 +491,7 @@ json EncodeUsage(const v1::Usage& u) {
 }
 
 std::optional<ApiError> DecodeChatResponse(std::string_view body_text, v1::ChatResponse* out) {
-  json body = json::parse(body_text, nullptr, false);
+  json body = ParseBounded(body_text);
   if (!body.is_object() || !body.contains("choices") || !body["choices"].is_array()) {
     return ApiError{502, "upstream_error", "upstream returned an invalid chat completion", "", "bad_upstream_response"};
   }
@@ -573,7 +572,7 @@ json EncodeChatResponse(const v1::ChatResponse& res) {
 }
 
 std::optional<ApiError> DecodeChatChunk(std::string_view data, v1::ChatChunk* out) {
-  json j = json::parse(data, nullptr, false);
+  json j = ParseBounded(data);
   if (!j.is_object()) {
     return ApiError{502, "upstream_error", "upstream sent an invalid stream chunk", "", "bad_upstream_response"};
   }
