@@ -230,6 +230,11 @@ class Waiter {
     cv_.wait(lock, [this] { return done_; });
     return ec_;
   }
+  // Waits up to d; false when not done yet.
+  bool WaitFor(std::chrono::milliseconds d) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, d, [this] { return done_; });
+  }
 
  private:
   std::mutex mu_;
@@ -282,6 +287,23 @@ template <class Start>
 beast::error_code RunOnStrand(Connection& c, Start&& start) {
   Waiter waiter;
   net::post(c.strand, [&waiter, &start] { start(Done{&waiter}); });
+  return waiter.Wait();
+}
+
+// Like RunOnStrand, but polls `cancelled` while waiting and cancels the pending operation on
+// the strand when it turns true (the operation then completes with operation_aborted).
+template <class Start>
+beast::error_code RunOnStrandCancellable(Connection& c, Start&& start, const std::function<bool()>& cancelled) {
+  if (!cancelled) return RunOnStrand(c, std::forward<Start>(start));
+  Waiter waiter;
+  net::post(c.strand, [&waiter, &start] { start(Done{&waiter}); });
+  bool cancel_sent = false;
+  while (!waiter.WaitFor(kCancelPollInterval)) {
+    if (!cancel_sent && cancelled()) {
+      cancel_sent = true;
+      net::post(c.strand, [&c] { c.Tcp().cancel(); });
+    }
+  }
   return waiter.Wait();
 }
 
@@ -519,6 +541,7 @@ absl::Status BeastHttpClient::Impl::Exchange(Connection& c, const HttpClientRequ
   Deadline first_byte = Within(req.first_byte_timeout, total);
   bool write_failed = false;
   size_t n = 0;
+  bool cancelled_by_caller = false;
 
   // Step 1 (one wait): write the request, then read whatever arrives first.
   beast::error_code ec = RunOnStrand(c, [&](Done done) {
@@ -541,15 +564,19 @@ absl::Status BeastHttpClient::Impl::Exchange(Connection& c, const HttpClientRequ
 
   auto read_more = [&](Deadline deadline) {
     n = 0;
-    beast::error_code rec = RunOnStrand(c, [&](Done done) {
-      c.SetExpiry(deadline);
-      c.Visit([&](auto& stream) {
-        stream.async_read_some(buffer.prepare(kReadSize), [&n, done](beast::error_code e, size_t m) {
-          n = m;
-          done(e);
-        });
-      });
-    });
+    beast::error_code rec = RunOnStrandCancellable(
+        c,
+        [&](Done done) {
+          c.SetExpiry(deadline);
+          c.Visit([&](auto& stream) {
+            stream.async_read_some(buffer.prepare(kReadSize), [&n, done](beast::error_code e, size_t m) {
+              n = m;
+              done(e);
+            });
+          });
+        },
+        req.cancelled);
+    if (rec == net::error::operation_aborted && req.cancelled && req.cancelled()) cancelled_by_caller = true;
     return rec;
   };
 
@@ -587,6 +614,7 @@ absl::Status BeastHttpClient::Impl::Exchange(Connection& c, const HttpClientRequ
         break;
       }
     }
+    if (ec && cancelled_by_caller) return MakeError(absl::StatusCode::kCancelled, got_bytes, "cancelled by caller");
     if (ec) {
       if (ec == net::error::eof) {
         outcome->stale = !got_bytes;
@@ -641,6 +669,7 @@ absl::Status BeastHttpClient::Impl::Exchange(Connection& c, const HttpClientRequ
       if (parser->is_done()) break;
       return MakeError(absl::StatusCode::kUnavailable, true, "connection closed mid-body");
     }
+    if (ec && cancelled_by_caller) return MakeError(absl::StatusCode::kCancelled, true, "cancelled by caller");
     if (ec) return TransportError(ec, true, "reading response body", idle, total, "idle_timeout");
   }
   outcome->reusable = !eof && !wire.connection_close && parser->get().keep_alive() && buffer.size() == 0;
@@ -714,21 +743,33 @@ BeastHttpClient::~BeastHttpClient() = default;
 
 absl::StatusOr<HttpClientResponse> BeastHttpClient::Send(const HttpClientRequest& req) {
   HttpClientResponse resp;
+  bool too_large = false;
   try {
     absl::Status st = impl_->Do(
         req,
         [&](const HttpClientResponseHead& head) {
           resp.head = head;
           if (size_t len = std::strtoull(resp.head.Header("content-length").c_str(), nullptr, 10);
-              len > 0 && len < (64u << 20)) {
+              len > req.max_body_bytes) {
+            too_large = true;  // refused before a byte of it is buffered
+            return false;
+          } else if (len > 0) {
             resp.body.reserve(len);
           }
           return true;
         },
         [&](std::string_view piece) {
+          if (resp.body.size() + piece.size() > req.max_body_bytes) {
+            too_large = true;
+            return false;
+          }
           resp.body.append(piece.data(), piece.size());
           return true;
         });
+    if (too_large) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("response body exceeds ", req.max_body_bytes, " bytes (max_body_bytes)"));
+    }
     if (!st.ok()) return st;
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("HTTP client: ", e.what()));

@@ -24,7 +24,15 @@ struct HttpClientRequest {
   std::chrono::milliseconds first_byte_timeout{600000};  // from sending until the whole head arrived
   std::chrono::milliseconds idle_timeout{300000};        // max gap between body reads
   std::chrono::milliseconds total_timeout{0};            // whole call including retry; 0 = none
+  // Send() refuses a response body larger than this (RESOURCE_EXHAUSTED): an upstream's
+  // answer is untrusted input too.
+  size_t max_body_bytes = 32u << 20;
+  // Polled while waiting on the upstream (every kCancelPollInterval): true aborts the call at
+  // once (CANCELLED) instead of at the next byte the upstream happens to send.
+  std::function<bool()> cancelled;
 };
+
+inline constexpr std::chrono::milliseconds kCancelPollInterval{50};
 
 struct HttpClientResponseHead {
   int status = 0;
@@ -43,7 +51,9 @@ struct HttpClientResponse {
 //   UNAVAILABLE        DNS failure, connect refused/reset, TLS handshake/verification failure,
 //                      connection closed or reset, malformed response.
 //   DEADLINE_EXCEEDED  connect_timeout, first_byte_timeout, idle_timeout or total_timeout.
-//   CANCELLED          on_head or on_data returned false (the upstream connection was closed).
+//   CANCELLED          on_head or on_data returned false, or req.cancelled() became true (the
+//                      upstream connection was closed).
+//   RESOURCE_EXHAUSTED Send(): the body exceeded req.max_body_bytes (connection closed).
 // If ANY byte of the response had arrived before the failure, the status carries the payload
 // kResponseStartedPayload and its message starts with "response started: ". Use ResponseStarted()
 // to test it: only failures WITHOUT it are safe to retry on another upstream.

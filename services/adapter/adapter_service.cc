@@ -23,7 +23,7 @@ void AdapterServiceImpl::Count(const v1::GenerateRequest& req, const char* kind,
       .Increment();
 }
 
-grpc::Status AdapterServiceImpl::Generate(grpc::ServerContext*, const v1::GenerateRequest* req,
+grpc::Status AdapterServiceImpl::Generate(grpc::ServerContext* ctx, const v1::GenerateRequest* req,
                                           v1::GenerateResponse* res) {
   ScopedRequestId scoped(req->request_id());
   Provider* p = Find(req->upstream().provider());
@@ -31,7 +31,7 @@ grpc::Status AdapterServiceImpl::Generate(grpc::ServerContext*, const v1::Genera
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "no provider for " + llm::v1::Dialect_Name(req->upstream().provider()));
   }
-  *res = p->Generate(*req);
+  *res = p->Generate(*req, [ctx] { return ctx->IsCancelled(); });
   Count(*req, "unary", !res->has_error() ? "ok" : res->error().retryable() ? "retryable" : "rejected");
   return grpc::Status::OK;
 }
@@ -50,7 +50,7 @@ grpc::Status AdapterServiceImpl::GenerateStream(grpc::ServerContext* ctx, const 
     // A cancelled call (the gateway's client left) stops the upstream read at once.
     if (ctx->IsCancelled()) return false;
     return writer->Write(ev);
-  });
+  }, [ctx] { return ctx->IsCancelled(); });
   Count(*req, "stream", result);
   return grpc::Status::OK;
 }

@@ -20,6 +20,20 @@ int main(int argc, char** argv) {
         auto openai = std::make_shared<routeall::adapter::OpenAIProvider>(*http);
         auto anthropic = std::make_shared<routeall::adapter::AnthropicProvider>(*http);
         auto gemini = std::make_shared<routeall::adapter::GeminiProvider>(*http);
+        routeall::adapter::ProviderLimits limits;
+        auto max_body = ctx.config().GetInt("upstream-max-body-bytes", static_cast<int64_t>(limits.max_body_bytes));
+        auto idle = ctx.config().GetMillis("stream-idle-timeout-ms", limits.stream_idle_timeout);
+        auto total = ctx.config().GetMillis("stream-total-timeout-ms", limits.stream_total_timeout);
+        for (const absl::Status& s : {max_body.status(), idle.status(), total.status()}) {
+          if (!s.ok()) return s;
+        }
+        limits.max_body_bytes = static_cast<size_t>(*max_body);
+        limits.stream_idle_timeout = *idle;
+        limits.stream_total_timeout = *total;
+        for (routeall::adapter::HttpProvider* p :
+             std::initializer_list<routeall::adapter::HttpProvider*>{openai.get(), anthropic.get(), gemini.get()}) {
+          p->set_limits(limits);
+        }
         routeall::ServiceParts parts;
         parts.services.push_back(std::make_shared<routeall::adapter::AdapterServiceImpl>(
             std::map<routeall::llm::v1::Dialect, routeall::adapter::Provider*>{

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "common/http/http_client_mock.h"
@@ -190,6 +192,72 @@ TEST(OpenAIProviderTest, DownstreamGoneAbortsTheUpstreamRead) {
   auto events = Collect(p, Req(true), /*stop_after=*/3);
   EXPECT_EQ(events.size(), 3u);
   EXPECT_EQ(pieces_read, 3);
+}
+
+}  // namespace
+}  // namespace routeall::adapter
+
+namespace routeall::adapter {
+namespace {
+
+// A stream that sends only keep-alive comments after its head is cut by the content idle
+// timeout, and the cut is marked "response started": not retried, not a channel failure.
+TEST(ProviderLimitsTest, PingOnlyStreamIsCutAsStartedNotRetryable) {
+  http::MockHttpClient client;
+  EXPECT_CALL(client, Stream(_, _, _))
+      .WillOnce(Invoke([](const http::HttpClientRequest& r, const auto& on_head, const auto& on_data) {
+        EXPECT_GT(r.total_timeout.count(), 0) << "a stream always carries a total limit";
+        http::HttpClientResponseHead head;
+        head.status = 200;
+        if (!on_head(head)) return absl::CancelledError("head");
+        for (int i = 0; i < 200; ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          if (!on_data(": ping\n\n")) return absl::CancelledError("aborted by caller");
+        }
+        return absl::OkStatus();
+      }));
+  OpenAIProvider p(client);
+  ProviderLimits limits;
+  limits.stream_idle_timeout = std::chrono::milliseconds(100);
+  p.set_limits(limits);
+  std::vector<v1::GenerateStreamResponse> events;
+  p.GenerateStream(Req(true), [&](v1::GenerateStreamResponse&& ev) {
+    events.push_back(ev);
+    return true;
+  });
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_TRUE(events[0].has_error());
+  EXPECT_EQ(events[0].error().type(), "upstream_stream_idle");
+  EXPECT_FALSE(events[0].error().retryable());
+  EXPECT_TRUE(events[0].error().response_started());
+}
+
+TEST(ProviderLimitsTest, UnaryBodyCapAndCancelReachTheTransport) {
+  http::MockHttpClient client;
+  EXPECT_CALL(client, Send(_)).WillOnce(Invoke([](const http::HttpClientRequest& r) {
+    EXPECT_EQ(r.max_body_bytes, 1234u);
+    EXPECT_TRUE(r.cancelled && r.cancelled());
+    return absl::StatusOr<http::HttpClientResponse>(absl::ResourceExhaustedError("response body exceeds 1234 bytes"));
+  }));
+  OpenAIProvider p(client);
+  ProviderLimits limits;
+  limits.max_body_bytes = 1234;
+  p.set_limits(limits);
+  auto res = p.Generate(Req(false), [] { return true; });
+  ASSERT_TRUE(res.has_error());
+  EXPECT_EQ(res.error().type(), "upstream_response_too_large");
+  EXPECT_FALSE(res.error().retryable()) << "an oversized answer was produced (and paid) upstream";
+  EXPECT_TRUE(res.error().response_started());
+}
+
+TEST(ProviderLimitsTest, TimeoutAfterTheHeadIsNotRetriedButBeforeItIs) {
+  absl::Status before = absl::DeadlineExceededError("reading response head: first_byte_timeout exceeded");
+  absl::Status after = absl::DeadlineExceededError("response started: reading response body: idle_timeout exceeded");
+  after.SetPayload(http::kResponseStartedPayload, absl::Cord("1"));
+  EXPECT_TRUE(TransportError(before).retryable());
+  EXPECT_FALSE(TransportError(before).response_started());
+  EXPECT_FALSE(TransportError(after).retryable());
+  EXPECT_TRUE(TransportError(after).response_started());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/codecs/json_limits.h"
 #include "common/http/sse_parser.h"
 
 namespace routeall::adapter {
@@ -39,7 +40,7 @@ v1::UpstreamError MakeUpstreamError(int status, std::string type, std::string me
 v1::UpstreamError UpstreamErrorFromEnvelope(int status, const std::string& body,
                                             std::initializer_list<const char*> type_keys) {
   std::string message, type;
-  auto j = nlohmann::json::parse(body, nullptr, false);
+  auto j = codecs::ParseBounded(body);
   if (j.is_object() && j.contains("error") && j["error"].is_object()) {
     const auto& err = j["error"];
     if (err.contains("message") && err["message"].is_string()) message = err["message"].get<std::string>();
@@ -56,9 +57,21 @@ v1::UpstreamError UpstreamErrorFromEnvelope(int status, const std::string& body,
 v1::UpstreamError TransportError(const absl::Status& st) {
   v1::UpstreamError e;
   e.set_http_status(0);
-  // Nothing reached the gateway's client yet in either case, so another channel may serve it.
-  e.set_retryable(st.code() == absl::StatusCode::kUnavailable || st.code() == absl::StatusCode::kDeadlineExceeded);
   e.set_message(std::string(st.message()));
+  if (http::ResponseStarted(st) || st.code() == absl::StatusCode::kResourceExhausted) {
+    // The upstream is alive and was answering (slow generation, a cut mid-body, an oversized
+    // answer): retrying would pay a second upstream for the same request, and the channel is
+    // not broken.
+    e.set_retryable(false);
+    e.set_response_started(true);
+    e.set_http_status(st.code() == absl::StatusCode::kResourceExhausted ? 502 : 504);
+    e.set_type(st.code() == absl::StatusCode::kResourceExhausted ? "upstream_response_too_large"
+               : st.code() == absl::StatusCode::kDeadlineExceeded ? "upstream_timeout_while_generating"
+                                                                  : "upstream_interrupted");
+    return e;
+  }
+  // Nothing arrived from the upstream, so another channel may serve it.
+  e.set_retryable(st.code() == absl::StatusCode::kUnavailable || st.code() == absl::StatusCode::kDeadlineExceeded);
   e.set_type(st.code() == absl::StatusCode::kDeadlineExceeded ? "upstream_timeout" : "upstream_unreachable");
   return e;
 }
@@ -71,10 +84,20 @@ void HttpProvider::ApplyTimeouts(const v1::GenerateRequest& req, http::HttpClien
   if (!req.request().stream()) out->total_timeout = std::chrono::milliseconds(ms);
 }
 
-v1::GenerateResponse HttpProvider::Generate(const v1::GenerateRequest& req) {
+namespace {
+std::chrono::milliseconds Millis(const google::protobuf::Duration& d, std::chrono::milliseconds def) {
+  int64_t ms = d.seconds() * 1000 + d.nanos() / 1000000;
+  return ms > 0 ? std::chrono::milliseconds(ms) : def;
+}
+}  // namespace
+
+v1::GenerateResponse HttpProvider::Generate(const v1::GenerateRequest& req, const CancelCheck& cancelled) {
   v1::GenerateResponse out;
   auto started = std::chrono::steady_clock::now();
-  auto res = client_.Send(BuildRequest(req));
+  http::HttpClientRequest hreq = BuildRequest(req);
+  hreq.max_body_bytes = limits_.max_body_bytes;
+  hreq.cancelled = cancelled;
+  auto res = client_.Send(hreq);
   auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
   out.mutable_upstream_latency()->set_seconds(elapsed.count() / 1000000000);
   out.mutable_upstream_latency()->set_nanos(static_cast<int32_t>(elapsed.count() % 1000000000));
@@ -94,8 +117,12 @@ v1::GenerateResponse HttpProvider::Generate(const v1::GenerateRequest& req) {
   return out;
 }
 
-void HttpProvider::GenerateStream(const v1::GenerateRequest& req, const StreamSink& sink) {
+void HttpProvider::GenerateStream(const v1::GenerateRequest& req, const StreamSink& sink, const CancelCheck& cancelled) {
   int status = 0;
+  const auto idle_limit = Millis(req.upstream().stream_idle_timeout(), limits_.stream_idle_timeout);
+  const auto total_limit = Millis(req.upstream().stream_total_timeout(), limits_.stream_total_timeout);
+  const auto started = std::chrono::steady_clock::now();
+  auto last_progress = started;
   std::string error_body;
   bool downstream_gone = false;
   bool failed = false;
@@ -109,8 +136,12 @@ void HttpProvider::GenerateStream(const v1::GenerateRequest& req, const StreamSi
     sink(std::move(ev));
   };
   std::vector<llm::v1::ChatChunk> chunks;
+  http::HttpClientRequest hreq = BuildRequest(req);
+  hreq.cancelled = cancelled;
+  // Bytes that keep arriving (pings) must not keep a stream alive past its total limit.
+  if (hreq.total_timeout.count() == 0 || hreq.total_timeout > total_limit) hreq.total_timeout = total_limit;
   absl::Status st = client_.Stream(
-      BuildRequest(req),
+      hreq,
       [&](const http::HttpClientResponseHead& head) {
         status = head.status;
         return true;
@@ -128,6 +159,7 @@ void HttpProvider::GenerateStream(const v1::GenerateRequest& req, const StreamSi
             emit_error(MakeUpstreamError(err->http_status >= 400 ? err->http_status : 502, err->code, err->message));
             return;
           }
+          if (!chunks.empty()) last_progress = std::chrono::steady_clock::now();
           for (auto& c : chunks) {
             if (c.has_usage()) usage_sent = true;
             v1::GenerateStreamResponse out;
@@ -139,11 +171,27 @@ void HttpProvider::GenerateStream(const v1::GenerateRequest& req, const StreamSi
           }
         });
         if (!ps.ok() && !failed) emit_error(MakeUpstreamError(502, "bad_upstream_stream", std::string(ps.message())));
+        if (!failed && !downstream_gone && std::chrono::steady_clock::now() - last_progress > idle_limit) {
+          // Only keep-alives for too long: the upstream answered but makes no progress.
+          v1::UpstreamError e = MakeUpstreamError(504, "upstream_stream_idle",
+                                                  "upstream stream produced no content within its idle timeout");
+          e.set_retryable(false);
+          e.set_response_started(true);
+          emit_error(std::move(e));
+        }
         return !(downstream_gone || failed);
       });
   if (downstream_gone || failed) return;
   if (status != 0 && (status < 200 || status >= 300)) return emit_error(HttpError(status, error_body));
-  if (!st.ok()) return emit_error(TransportError(st));
+  if (!st.ok()) {
+    v1::UpstreamError e = TransportError(st);
+    // A 2xx head arrived: whatever breaks now is past the point of another try.
+    if (status != 0) {
+      e.set_retryable(false);
+      e.set_response_started(true);
+    }
+    return emit_error(std::move(e));
+  }
   if (!usage_sent) {
     if (auto u = decoder->PendingUsage()) {
       v1::GenerateStreamResponse out;

@@ -2,6 +2,7 @@
 // so the adapter service and its tests treat OpenAI, Anthropic and Gemini alike.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,15 +17,29 @@ namespace routeall::adapter {
 
 // Receives stream events in order; returns false when nobody reads them any more.
 using StreamSink = std::function<bool(v1::GenerateStreamResponse&&)>;
+// True once the caller no longer wants the answer (polled while waiting on the upstream).
+using CancelCheck = std::function<bool()>;
+
+// Bounds on what an upstream may send; per-channel overrides travel in Upstream.
+struct ProviderLimits {
+  // A unary answer's body (the transport refuses beyond it).
+  size_t max_body_bytes = 32u << 20;
+  // A stream that yields no content for this long is cut (pings/comments keep bytes flowing
+  // but do not count as progress).
+  std::chrono::milliseconds stream_idle_timeout{300000};
+  // Nothing streams longer than this.
+  std::chrono::milliseconds stream_total_timeout{1800000};
+};
 
 class Provider {
  public:
   virtual ~Provider() = default;
   // Never fails outside the response: upstream and transport errors come back in-band as
   // GenerateResponse.error so the gateway can fail over.
-  virtual v1::GenerateResponse Generate(const v1::GenerateRequest& req) = 0;
+  virtual v1::GenerateResponse Generate(const v1::GenerateRequest& req, const CancelCheck& cancelled = nullptr) = 0;
   // Emits chunks, then at most one error event (which ends the stream).
-  virtual void GenerateStream(const v1::GenerateRequest& req, const StreamSink& sink) = 0;
+  virtual void GenerateStream(const v1::GenerateRequest& req, const StreamSink& sink,
+                              const CancelCheck& cancelled = nullptr) = 0;
 };
 
 // Turns one upstream SSE stream into canonical chunks (one instance per stream).
@@ -45,9 +60,12 @@ class HttpProvider : public Provider {
  public:
   explicit HttpProvider(http::HttpClient& client) : client_(client) {}
 
+  void set_limits(const ProviderLimits& limits) { limits_ = limits; }
+
   // Provider
-  v1::GenerateResponse Generate(const v1::GenerateRequest& req) final;
-  void GenerateStream(const v1::GenerateRequest& req, const StreamSink& sink) final;
+  v1::GenerateResponse Generate(const v1::GenerateRequest& req, const CancelCheck& cancelled = nullptr) final;
+  void GenerateStream(const v1::GenerateRequest& req, const StreamSink& sink,
+                      const CancelCheck& cancelled = nullptr) final;
 
  protected:
   // URL, headers and body for req (stream or not, from req.request().stream()).
@@ -62,6 +80,7 @@ class HttpProvider : public Provider {
 
  private:
   http::HttpClient& client_;
+  ProviderLimits limits_;
 };
 
 // Which upstream HTTP statuses are worth another channel: 408/429/5xx/529 are the channel's
