@@ -84,20 +84,23 @@ AdminApi::AdminApi(std::string token, std::shared_ptr<grpc::Channel> auth, std::
       routing_(routing::v1::RoutingService::NewStub(routing)),
       billing_(billing::v1::BillingService::NewStub(billing)) {}
 
+bool AdminApi::Authorized(const HttpRequest& req) const {
+  if (token_hash_.empty()) return false;
+  // Compare hashes in constant time so the token cannot be guessed byte by byte.
+  std::string presented = Sha256Hex(BearerToken(req));
+  return CRYPTO_memcmp(presented.data(), token_hash_.data(), token_hash_.size()) == 0;
+}
+
 bool AdminApi::Handle(const HttpRequest& req, ResponseWriter& out) {
   std::string_view target(req.target().data(), req.target().size());
   if (target.substr(0, 7) != "/admin/") return false;
   HttpResponse res;
   if (token_hash_.empty()) {
     res = OpenAIErrorResponse(AdminError(404, "The admin API is disabled (no admin token configured).", "admin_disabled"));
+  } else if (!Authorized(req)) {
+    res = OpenAIErrorResponse(AdminError(401, "Invalid admin token.", "invalid_admin_token"));
   } else {
-    // Compare hashes in constant time so the token cannot be guessed byte by byte.
-    std::string presented = Sha256Hex(BearerToken(req));
-    if (CRYPTO_memcmp(presented.data(), token_hash_.data(), token_hash_.size()) != 0) {
-      res = OpenAIErrorResponse(AdminError(401, "Invalid admin token.", "invalid_admin_token"));
-    } else {
-      res = Dispatch(req);
-    }
+    res = Dispatch(req);
   }
   out.Send(std::move(res));
   return true;

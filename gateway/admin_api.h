@@ -21,6 +21,8 @@ class AdminApi {
 
   // Answers requests under /admin/; false when the path is not an admin path.
   bool Handle(const HttpRequest& req, ResponseWriter& out);
+  // Whether the request carries the admin token (false when the admin API is disabled).
+  bool Authorized(const HttpRequest& req) const;
 
  private:
   HttpResponse Dispatch(const HttpRequest& req);

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/pricing.h"
 #include "gateway/sse.h"
+#include "gateway/tokenizer_usage_counter.h"
 
 namespace routeall::gateway {
 namespace {
@@ -22,9 +23,21 @@ ApiError MakeError(int status, std::string type, std::string message, std::strin
   return ApiError{status, std::move(type), std::move(message), "", std::move(code)};
 }
 
-std::string MaskKey(const std::string& key) {
-  if (key.size() <= 12) return "sk-***";
-  return key.substr(0, 8) + "****" + key.substr(key.size() - 4);
+// The shape of a key auth issues ("sk-ra-" + 48 base62, services/auth/key_generator.h):
+// anything else is refused here without a lookup, so junk tokens cost auth nothing.
+// OpenAI's reasoning models refuse "max_tokens" and want "max_completion_tokens".
+bool UsesMaxCompletionTokens(const std::string& model) {
+  return (model.size() >= 2 && model[0] == 'o' && model[1] >= '1' && model[1] <= '9') || model.rfind("gpt-5", 0) == 0;
+}
+
+bool WellFormedKey(const std::string& key) {
+  static constexpr std::string_view kPrefix = "sk-ra-";
+  if (key.size() != kPrefix.size() + 48 || key.compare(0, kPrefix.size(), kPrefix) != 0) return false;
+  for (size_t i = kPrefix.size(); i < key.size(); ++i) {
+    const char c = key[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
+  }
+  return true;
 }
 
 // What to tell the client when every attempt failed.
@@ -33,9 +46,10 @@ ApiError AllFailed(const std::string& model, const adapter::v1::UpstreamError* l
     return MakeError(429, "rate_limit_error", "Every upstream channel for model '" + model +
                      "' is rate limited; retry shortly.", "upstream_rate_limited");
   }
-  std::string detail = last != nullptr && !last->message().empty() ? " Last error: " + last->message() : "";
+  // The upstream's own text stays in our logs (with the request id): it can name internal
+  // addresses or the channel's account.
   return MakeError(503, "service_unavailable", "No available channel for model '" + model +
-                   "': every upstream attempt failed." + detail, "no_available_channel");
+                   "': every upstream attempt failed.", "no_available_channel");
 }
 
 const char* const kUsageFields[] = {"X-RouteAll-Usage-Prompt", "X-RouteAll-Usage-Completion",
@@ -64,10 +78,45 @@ struct ChatPipeline::Call {
   bool settled = false;
 };
 
+std::string RedactUpstreamText(std::string_view text) {
+  // Words that look like a URL, a host:port, an e-mail or a credential are replaced; the rest
+  // (the provider's explanation of what was wrong with the request) is kept, up to 300 bytes.
+  std::string out;
+  size_t i = 0;
+  while (i < text.size() && out.size() < 300) {
+    size_t j = text.find_first_of(" \t\n\r", i);
+    if (j == std::string_view::npos) j = text.size();
+    std::string_view word = text.substr(i, j - i);
+    bool secret = word.find("://") != std::string_view::npos || word.find('@') != std::string_view::npos ||
+                  word.rfind("sk-", 0) == 0 || word.rfind("AIza", 0) == 0 || word.rfind("key=", 0) == 0 ||
+                  word.find("key=") != std::string_view::npos;
+    int digits = 0, dots = 0, colons = 0;
+    for (char c : word) {
+      digits += (c >= '0' && c <= '9');
+      dots += c == '.';
+      colons += c == ':';
+    }
+    if ((dots >= 3 && digits >= 4) || (colons >= 1 && digits >= 2 && dots >= 1)) secret = true;  // 10.0.0.7, host:443
+    if (word.size() >= 24 && word.find_first_of(" .,;") == std::string_view::npos) secret = true;  // token-like
+    out += secret ? std::string("[redacted]") : std::string(word);
+    if (j < text.size()) out += ' ';
+    i = j + 1;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 codecs::ApiError UpstreamClientError(const adapter::v1::UpstreamError& e) {
+  if (e.response_started()) {
+    return ApiError{e.http_status() == 502 ? 502 : 504, "upstream_error",
+                    e.type() == "upstream_response_too_large" ? "The upstream's answer exceeded the size limit."
+                                                              : "The upstream provider timed out while generating.",
+                    "", e.type().empty() ? "upstream_timeout" : e.type()};
+  }
   int status = e.http_status() >= 400 && e.http_status() < 500 ? e.http_status() : 502;
   std::string type = status == 404 ? "not_found_error" : "invalid_request_error";
-  std::string message = e.message().empty() ? "The upstream provider rejected the request." : e.message();
+  std::string message = RedactUpstreamText(e.message());
+  if (message.empty()) message = "The upstream provider rejected the request.";
   return ApiError{status, type, message, "", e.type().empty() ? "upstream_rejected" : e.type()};
 }
 
@@ -80,21 +129,29 @@ void SetUsageFields(http::fields& h, const v1::Usage& u, int64_t charge_micros) 
   h.set(kUsageFields[5], FormatCredits(charge_micros));
 }
 
+bool PlausibleUsage(const v1::Usage& u, int64_t max_tokens) {
+  for (int64_t v : {u.prompt_tokens(), u.cached_tokens(), u.cache_write_tokens(), u.completion_tokens(),
+                    u.reasoning_tokens(), u.web_search_calls(), u.calls()}) {
+    if (v < 0 || v > max_tokens) return false;
+  }
+  return u.cached_tokens() + u.cache_write_tokens() <= u.prompt_tokens() &&
+         u.reasoning_tokens() <= u.completion_tokens();
+}
+
 int64_t EstimatePromptTokens(const v1::ChatRequest& req) {
-  // Tokens are rarely shorter than 3 bytes of text; images are priced by tiles upstream, for
-  // which 1000 tokens is a generous bound at "auto" detail.
+  // Tokens are rarely shorter than 3 bytes of text; images count by the vision formula.
   int64_t bytes = 0, images = 0;
   for (const auto& m : req.messages()) {
     bytes += 16;
     for (const auto& p : m.parts()) {
       if (p.part_case() == v1::ContentPart::kText) bytes += static_cast<int64_t>(p.text().size());
       if (p.has_thinking()) bytes += static_cast<int64_t>(p.thinking().text().size());
-      if (p.has_image()) ++images;
+      if (p.has_image()) images += ImagePromptTokens(p.image());
     }
     for (const auto& c : m.tool_calls()) bytes += static_cast<int64_t>(c.arguments_json().size() + c.name().size());
   }
   for (const auto& t : req.tools()) bytes += static_cast<int64_t>(t.parameters_json().size() + t.description().size());
-  return bytes / 3 + 1 + images * 1000;
+  return bytes / 3 + 1 + images;
 }
 
 ChatPipeline::ChatPipeline(ChatPipelineDeps deps, ChatPipelineOptions options)
@@ -110,15 +167,23 @@ std::optional<auth::v1::Principal> ChatPipeline::Authenticate(const PublicDialec
                      "missing_api_key");
     return std::nullopt;
   }
+  // The key itself (or any part of it) is never echoed: it is a secret of the caller's.
+  const ApiError bad_key = MakeError(401, "invalid_request_error", "Incorrect API key provided.", "invalid_api_key");
+  if (!WellFormedKey(key)) {
+    *err = bad_key;
+    return std::nullopt;
+  }
   auto principal = deps_.auth->Authorize(Sha256Hex(key));
   if (principal.ok()) return *principal;
   if (principal.status().code() == absl::StatusCode::kNotFound) {
-    *err = MakeError(401, "invalid_request_error", "Incorrect API key provided: " + MaskKey(key) + ".",
-                     "invalid_api_key");
+    *err = bad_key;
   } else if (principal.status().code() == absl::StatusCode::kPermissionDenied) {
     *err = MakeError(401, "invalid_request_error",
-                     "API key " + MaskKey(key) + " is not usable: " + std::string(principal.status().message()) + ".",
+                     "This API key is not usable: " + std::string(principal.status().message()) + ".",
                      "invalid_api_key");
+  } else if (principal.status().code() == absl::StatusCode::kResourceExhausted) {
+    *err = MakeError(503, "service_unavailable", "Too many requests with unknown API keys; retry shortly.",
+                     "auth_busy");
   } else {
     LogError("auth unavailable", {{"error", principal.status().ToString()}});
     *err = MakeError(503, "service_unavailable", "Authentication is temporarily unavailable; retry shortly.",
@@ -163,6 +228,18 @@ void ChatPipeline::Report(const routing::v1::Candidate& c, routing::v1::Outcome 
 
 bool ChatPipeline::FailOver(Call& call, const routing::v1::Candidate& c, const adapter::v1::UpstreamError& e,
                             std::chrono::steady_clock::duration latency, const char* log_msg) {
+  if (e.response_started()) {
+    // The upstream was answering (slow generation, an oversized or cut answer): the channel
+    // works, another try would pay a second upstream, and the prompt was consumed — bill it.
+    Report(c, routing::v1::OUTCOME_SUCCESS, 200, latency);
+    LogWarn("upstream failed after it started answering",
+            {{"channel_id", c.channel_id()}, {"type", e.type()}, {"error", e.message()}});
+    v1::Usage usage;
+    if (deps_.counter != nullptr) usage = deps_.counter->Count(call.chat, "");
+    Settle(call, usage, c.channel_id(), billing::v1::REQUEST_OUTCOME_UPSTREAM_FAILED);
+    SendError(call, UpstreamClientError(e));
+    return false;
+  }
   if (!e.retryable()) {
     // The client's own request was rejected: another channel would reject it too.
     Report(c, routing::v1::OUTCOME_CLIENT_ERROR, e.http_status(), latency);
@@ -177,7 +254,7 @@ bool ChatPipeline::FailOver(Call& call, const routing::v1::Candidate& c, const a
 void ChatPipeline::SendError(Call& call, const ApiError& err) {
   HttpResponse res = call.dialect.Error(err);
   res.set("X-Request-Id", call.result.request_id);
-  if (err.http_status == 429) res.set(http::field::retry_after, "1");
+  if (err.http_status == 429 || err.http_status == 503) res.set(http::field::retry_after, "1");
   call.result.http_status = err.http_status;
   call.out.Send(std::move(res));
 }
@@ -206,6 +283,12 @@ int64_t ChatPipeline::Settle(Call& call, const v1::Usage& usage, int64_t channel
   call.result.usage = usage;
   call.result.charge_micros = charge;
   return charge;
+}
+
+std::optional<ApiError> ChatPipeline::CheckKey(const PublicDialect& dialect, const HttpRequest& req) {
+  ApiError err;
+  if (Authenticate(dialect, req, &err)) return std::nullopt;
+  return err;
 }
 
 void ChatPipeline::HandleModels(const PublicDialect& dialect, const HttpRequest& req, ResponseWriter& out) {
@@ -261,6 +344,11 @@ void ChatPipeline::HandleUsage(const PublicDialect& dialect, const HttpRequest& 
     }
   }
   auto usage = deps_.billing->GetUsage(q);
+  if (!usage.ok() && usage.status().code() == absl::StatusCode::kInvalidArgument) {
+    // A bad range (from after to, too long a span): the caller's mistake, not an outage.
+    out.Send(dialect.Error(codecs::InvalidField("from", "Invalid range: " + std::string(usage.status().message()) + ".")));
+    return;
+  }
   if (!usage.ok()) {
     out.Send(dialect.Error(MakeError(503, "service_unavailable", "Usage is temporarily unavailable; retry shortly.",
                                      "billing_unavailable")));
@@ -329,7 +417,13 @@ void ChatPipeline::Handle(const PublicDialect& dialect, const HttpRequest& req, 
   reserve.set_account_id(call.principal.account_id());
   reserve.set_model(call.chat.model());
   reserve.set_estimated_prompt_tokens(EstimatePromptTokens(call.chat));
-  int64_t max_out = call.chat.has_max_tokens() ? call.chat.max_tokens() : options_.default_max_output_tokens;
+  if (!call.chat.has_max_tokens()) {
+    // The hold must cover the worst case, so the upstream is told the same bound: without it
+    // an upstream may write (and bill us) far more than the hold.
+    call.chat.set_max_tokens(options_.default_max_output_tokens);
+    call.chat.set_max_tokens_is_completion(UsesMaxCompletionTokens(call.chat.model()));
+  }
+  int64_t max_out = call.chat.max_tokens();
   reserve.set_max_output_tokens(max_out * std::max(1, call.chat.has_n() ? call.chat.n() : 1));
   reserve.set_multiplier_ppm(call.principal.multiplier_ppm());
   auto hold = deps_.billing->Reserve(reserve);
@@ -392,7 +486,13 @@ void ChatPipeline::Unary(Call& call, const std::vector<routing::v1::Candidate>& 
     answer.set_model(call.chat.model());
     if (answer.created_unix() == 0) answer.set_created_unix(deps_.now_unix());
     v1::Usage usage = answer.usage();
-    if (usage.source() != v1::USAGE_SOURCE_UPSTREAM && deps_.counter != nullptr) {
+    const bool reported = usage.source() == v1::USAGE_SOURCE_UPSTREAM;
+    if (reported && !PlausibleUsage(usage, options_.max_plausible_tokens)) {
+      // Negative, absurd or inconsistent counts are never billed as reported (nor as zero).
+      LogWarn("implausible upstream usage; counting instead",
+              {{"channel_id", c.channel_id()}, {"usage", usage.ShortDebugString()}});
+    }
+    if ((!reported || !PlausibleUsage(usage, options_.max_plausible_tokens)) && deps_.counter != nullptr) {
       std::string produced;
       for (const auto& ch : answer.choices()) {
         for (const auto& p : ch.message().parts()) produced += p.text() + p.thinking().text();
@@ -451,6 +551,8 @@ void ChatPipeline::Stream(Call& call, const std::vector<routing::v1::Candidate>&
     call.result.http_status = 200;
     bool client_ok = call.out.BeginStream(std::move(header));
     bool upstream_ok = true;
+    bool drain_cut = false;
+    auto drain_until = std::chrono::steady_clock::time_point::max();
     bool have_usage = false;
     v1::Usage usage;
     std::string produced;
@@ -458,14 +560,21 @@ void ChatPipeline::Stream(Call& call, const std::vector<routing::v1::Candidate>&
     do {
       if (event.has_error()) {
         upstream_ok = false;
-        broken = MakeError(502, "upstream_error", "The upstream stream failed: " + event.error().message(),
-                           "upstream_stream_error");
+        LogWarn("upstream stream failed", {{"channel_id", c.channel_id()}, {"type", event.error().type()},
+                                           {"error", event.error().message()}});
+        broken = event.error().response_started() ? UpstreamClientError(event.error())
+                                                  : MakeError(502, "upstream_error", "The upstream stream failed.",
+                                                              "upstream_stream_error");
         break;
       }
       const v1::ChatChunk& chunk = event.chunk();
       if (chunk.has_usage()) {
         usage = chunk.usage();
-        have_usage = true;
+        have_usage = PlausibleUsage(usage, options_.max_plausible_tokens);
+        if (!have_usage) {
+          LogWarn("implausible upstream usage; counting instead",
+                  {{"channel_id", c.channel_id()}, {"usage", usage.ShortDebugString()}});
+        }
       }
       for (const auto& d : chunk.deltas()) {
         produced += d.text();
@@ -475,26 +584,34 @@ void ChatPipeline::Stream(Call& call, const std::vector<routing::v1::Candidate>&
       if (client_ok) {
         std::string text = encoder->Chunk(chunk);
         if (!text.empty()) client_ok = call.out.Write(text);
+        if (!client_ok) drain_until = std::chrono::steady_clock::now() + options_.client_gone_drain;
       }
-      if (!client_ok) {
-        // The client went away: stop paying the upstream for tokens nobody reads.
+      if (!client_ok && std::chrono::steady_clock::now() >= drain_until) {
+        // The client went away and the drain time is over: stop paying for tokens nobody
+        // reads, and bill what we counted.
         stream->Cancel();
+        drain_cut = true;
         break;
       }
+      // A gone client's stream is read on (drained) so that the upstream's own usage report,
+      // hidden reasoning included, is what gets billed; max_tokens bounds what it can cost.
     } while (stream->Read(&event));
     absl::Status st = stream->Finish();
     auto latency = std::chrono::steady_clock::now() - started;
-    if (client_ok && upstream_ok && !st.ok()) {
+    if (!drain_cut && upstream_ok && !st.ok()) {
       upstream_ok = false;
       broken = MakeError(502, "upstream_error", "The upstream stream was interrupted.", "upstream_stream_error");
     }
-    Report(c, upstream_ok || !client_ok ? routing::v1::OUTCOME_SUCCESS : routing::v1::OUTCOME_FAILURE, 200, latency);
+    // The channel answered its first byte: whatever happens later (a slow or cut generation)
+    // is not held against its health (only connect / first-byte failures are).
+    Report(c, routing::v1::OUTCOME_SUCCESS, 200, latency);
     call.result.client_gone = !client_ok;
     // Bill what was produced: the upstream's own count when the answer completed, else our
     // count of every token that reached us. A broken stream may carry only partial usage
     // (Anthropic reports output_tokens: 1 at message_start): keep its prompt figures, which
     // are exact and split the cache, but never bill less output than we counted.
-    if (deps_.counter != nullptr && (!have_usage || !(client_ok && upstream_ok))) {
+    const bool complete = upstream_ok && !drain_cut;
+    if (deps_.counter != nullptr && (!have_usage || !complete)) {
       v1::Usage counted = deps_.counter->Count(call.chat, produced);
       if (!have_usage || usage.prompt_tokens() == 0) {
         usage = counted;

@@ -21,7 +21,14 @@ struct ChatPipelineOptions {
   // Used when a channel sets no timeout of its own.
   std::chrono::milliseconds default_upstream_timeout{600000};
   // Output tokens a hold is sized for when the request sets no max_tokens.
+  // Also sent upstream as max_tokens then, so the hold really bounds the output.
   int64_t default_max_output_tokens = 4096;
+  // How long a stream whose client went away is still read, so the upstream's own usage
+  // (reasoning included) is billed instead of a count of what reached us.
+  std::chrono::milliseconds client_gone_drain{30000};
+  // Reported usage beyond this many tokens in any field (or negative, or inconsistent) is not
+  // believed: the tokenizer counts the request instead. No model's context comes close.
+  int64_t max_plausible_tokens = 10000000;
 };
 
 // Request-scoped facts the pipeline reports to its observer (metrics).
@@ -56,6 +63,9 @@ class ChatPipeline {
   ChatPipeline(ChatPipelineDeps deps, ChatPipelineOptions options);
 
   void Handle(const PublicDialect& dialect, const HttpRequest& req, ResponseWriter& out);
+  // Whether the request's key is valid (header only; the body is not read yet): nullopt, or
+  // the error to answer with. Lets the edge read large bodies only from known callers.
+  std::optional<codecs::ApiError> CheckKey(const PublicDialect& dialect, const HttpRequest& req);
   // GET /v1/models: the models this key may use, in OpenAI's list format.
   void HandleModels(const PublicDialect& dialect, const HttpRequest& req, ResponseWriter& out);
   // GET /v1/usage[?from=RFC3339&to=RFC3339&limit=N]: the key's account usage, per request and
@@ -86,11 +96,19 @@ class ChatPipeline {
   ChatPipelineOptions options_;
 };
 
+// An upstream error text made safe to show a client: URLs, addresses and credential-like
+// words redacted, at most ~300 bytes.
+std::string RedactUpstreamText(std::string_view text);
+
 // Maps an upstream failure that is the client's own fault (not retried) to a client error.
 codecs::ApiError UpstreamClientError(const adapter::v1::UpstreamError& e);
 
 // Sets the X-RouteAll-Usage-* fields and X-RouteAll-Charge-Credit.
 void SetUsageFields(http::fields& h, const llm::v1::Usage& usage, int64_t charge_micros);
+
+// Whether an upstream's usage report can be billed as is: every count in [0, max_tokens],
+// cache within the prompt, reasoning within the completion.
+bool PlausibleUsage(const llm::v1::Usage& u, int64_t max_tokens);
 
 // An upper-bound guess of a request's prompt tokens, used only to size the balance hold
 // (what is billed always comes from the upstream's report or the tokenizer).

@@ -20,20 +20,20 @@ using nlohmann::json;
 class FakeAuth : public AuthClient {
  public:
   absl::StatusOr<auth::v1::Principal> Authorize(const std::string& hash) override {
-    if (hash == Sha256Hex("sk-ra-good")) {
+    if (hash == Sha256Hex("sk-ra-good00000000000000000000000000000000000000000000")) {
       auth::v1::Principal p;
       p.set_account_id(1);
       p.set_group("default");
       p.set_multiplier_ppm(1000000);
       return p;
     }
-    if (hash == Sha256Hex("sk-ra-limited")) {
+    if (hash == Sha256Hex("sk-ra-limited00000000000000000000000000000000000000000")) {
       auth::v1::Principal p;
       p.set_group("default");
       p.add_allowed_models("other");
       return p;
     }
-    if (hash == Sha256Hex("sk-ra-disabled")) return absl::PermissionDeniedError("key disabled");
+    if (hash == Sha256Hex("sk-ra-disabled0000000000000000000000000000000000000000")) return absl::PermissionDeniedError("key disabled");
     return absl::NotFoundError("invalid API key");
   }
 };
@@ -213,7 +213,13 @@ class ChatPipelineTest : public ::testing::Test {
       routing_.candidates.push_back(c);
     }
   }
-  RecordingWriter Run(json body, const std::string& key = "sk-ra-good") {
+  ChatPipeline MakePipeline(ChatPipelineOptions o) {
+    return ChatPipeline(ChatPipelineDeps{&auth_, &routing_, &adapter_, &billing_, &sink_, &counter_,
+                                         [] { return std::string("req123"); }, [] { return int64_t{1700000000}; },
+                                         [this](const ChatResult& r) { results_.push_back(r); }},
+                        o);
+  }
+  RecordingWriter Run(json body, const std::string& key = "sk-ra-good00000000000000000000000000000000000000000000") {
     HttpRequest req{http::verb::post, "/v1/chat/completions", 11};
     if (!key.empty()) req.set(http::field::authorization, "Bearer " + key);
     req.body() = body.dump();
@@ -242,14 +248,17 @@ class ChatPipelineTest : public ::testing::Test {
 };
 
 TEST_F(ChatPipelineTest, MissingAndBadKeysAre401InTheOpenAIEnvelope) {
-  for (std::string key : {"", "sk-ra-wrong-key-123456", "sk-ra-disabled"}) {
+  for (std::string key : std::vector<std::string>{"", "sk-ra-wrong-key-123456", "sk-ra-disabled0000000000000000000000000000000000000000",
+                          "sk-ra-" + std::string(48, 'x')}) {
     auto w = Run(Body(), key);
     EXPECT_EQ(w.status, 401) << key;
     auto j = json::parse(w.body);
     EXPECT_EQ(j["error"]["type"], "invalid_request_error");
     EXPECT_TRUE(j["error"]["code"].is_string());
-    EXPECT_EQ(j["error"]["message"].get<std::string>().find("sk-ra-wrong-key-123456"), std::string::npos)
-        << "the full key must never be echoed";
+    if (!key.empty()) {
+      EXPECT_EQ(j["error"]["message"].get<std::string>().find(key.substr(0, 12)), std::string::npos)
+          << "no part of a key is ever echoed";
+    }
   }
   EXPECT_TRUE(adapter_.calls.empty());
 }
@@ -273,7 +282,7 @@ TEST_F(ChatPipelineTest, UnknownModelIs503NoAvailableChannel) {
 }
 
 TEST_F(ChatPipelineTest, KeyRestrictedToOtherModelsGets404) {
-  auto w = Run(Body(), "sk-ra-limited");
+  auto w = Run(Body(), "sk-ra-limited00000000000000000000000000000000000000000");
   EXPECT_EQ(w.status, 404);
   EXPECT_EQ(json::parse(w.body)["error"]["code"], "model_not_found");
 }
@@ -376,11 +385,13 @@ TEST_F(ChatPipelineTest, StreamBrokenAfterFirstByteEndsWithErrorEventNoFailover)
 TEST_F(ChatPipelineTest, ClientGoneMidStreamCancelsUpstream) {
   adapter_.streams[1] = {Text("a"), Text("b"), Text("c"), Text("d")};
   HttpRequest req{http::verb::post, "/v1/chat/completions", 11};
-  req.set(http::field::authorization, "Bearer sk-ra-good");
+  req.set(http::field::authorization, "Bearer sk-ra-good00000000000000000000000000000000000000000000");
   req.body() = Body(true).dump();
   RecordingWriter w;
   w.fail_writes_after = 2;
-  pipeline_.Handle(dialect_, req, w);
+  ChatPipelineOptions no_drain;
+  no_drain.client_gone_drain = std::chrono::milliseconds(0);
+  MakePipeline(no_drain).Handle(dialect_, req, w);
   EXPECT_TRUE(adapter_.cancelled);
   EXPECT_TRUE(results_.back().client_gone);
   EXPECT_FALSE(w.ended);
@@ -471,11 +482,13 @@ TEST_F(ChatPipelineTest, StreamSendsUsageAndChargeAsTrailersMatchingTheEvent) {
 TEST_F(ChatPipelineTest, StreamCutByClientBillsWhatWasProducedNotZeroNotAll) {
   adapter_.streams[1] = {Text("aaaa"), Text("bbbb"), Text("cccc"), Text("dddd")};
   HttpRequest req{http::verb::post, "/v1/chat/completions", 11};
-  req.set(http::field::authorization, "Bearer sk-ra-good");
+  req.set(http::field::authorization, "Bearer sk-ra-good00000000000000000000000000000000000000000000");
   req.body() = Body(true).dump();
   RecordingWriter w;
   w.fail_writes_after = 2;  // the client reads two chunks, then is gone
-  pipeline_.Handle(dialect_, req, w);
+  ChatPipelineOptions no_drain;  // the fallback when the upstream cannot be drained
+  no_drain.client_gone_drain = std::chrono::milliseconds(0);
+  MakePipeline(no_drain).Handle(dialect_, req, w);
   ASSERT_EQ(sink_.events.size(), 1u);
   const auto& ev = sink_.events[0];
   EXPECT_EQ(ev.outcome(), billing::v1::REQUEST_OUTCOME_CLIENT_ABORTED);
@@ -494,11 +507,13 @@ TEST_F(ChatPipelineTest, CutStreamWithOnlyPartialUsageBillsCountedOutputAndRepor
   start.mutable_chunk()->mutable_usage()->set_completion_tokens(1);
   adapter_.streams[1] = {start, Text("aaaa"), Text("bbbb"), Text("cccc"), Text("dddd")};
   HttpRequest req{http::verb::post, "/v1/chat/completions", 11};
-  req.set(http::field::authorization, "Bearer sk-ra-good");
+  req.set(http::field::authorization, "Bearer sk-ra-good00000000000000000000000000000000000000000000");
   req.body() = Body(true).dump();
   RecordingWriter w;
   w.fail_writes_after = 2;
-  pipeline_.Handle(dialect_, req, w);
+  ChatPipelineOptions no_drain;
+  no_drain.client_gone_drain = std::chrono::milliseconds(0);
+  MakePipeline(no_drain).Handle(dialect_, req, w);
   ASSERT_EQ(sink_.events.size(), 1u);
   const auto& u = sink_.events[0].usage();
   EXPECT_EQ(u.prompt_tokens(), 972);
@@ -519,7 +534,7 @@ TEST_F(ChatPipelineTest, UpstreamWithoutUsageIsCountedNotBilledZero) {
 
 TEST_F(ChatPipelineTest, UsageApiIsScopedToTheKeysAccountInCamelCase) {
   HttpRequest req{http::verb::get, "/v1/usage?from=2026-11-01T00:00:00Z&limit=5", 11};
-  req.set(http::field::authorization, "Bearer sk-ra-good");
+  req.set(http::field::authorization, "Bearer sk-ra-good00000000000000000000000000000000000000000000");
   RecordingWriter w;
   pipeline_.HandleUsage(dialect_, req, w);
   ASSERT_EQ(w.status, 200);
@@ -531,11 +546,97 @@ TEST_F(ChatPipelineTest, UsageApiIsScopedToTheKeysAccountInCamelCase) {
   EXPECT_EQ(j["records"][0]["reasoningTokens"], "12");  // int64 is a JSON string in proto3 JSON
   EXPECT_EQ(j["records"][0]["charge"], "0.001410");
   HttpRequest bad{http::verb::get, "/v1/usage?from=yesterday", 11};
-  bad.set(http::field::authorization, "Bearer sk-ra-good");
+  bad.set(http::field::authorization, "Bearer sk-ra-good00000000000000000000000000000000000000000000");
   RecordingWriter w2;
   pipeline_.HandleUsage(dialect_, bad, w2);
   EXPECT_EQ(w2.status, 400);
   EXPECT_EQ(json::parse(w2.body)["error"]["param"], "from");
+}
+
+
+TEST_F(ChatPipelineTest, ClientGoneStreamIsDrainedAndBilledOnUpstreamUsage) {
+  adapter::v1::GenerateStreamResponse usage;
+  usage.mutable_chunk()->mutable_usage()->set_prompt_tokens(10);
+  usage.mutable_chunk()->mutable_usage()->set_completion_tokens(50);
+  usage.mutable_chunk()->mutable_usage()->set_reasoning_tokens(40);
+  usage.mutable_chunk()->mutable_usage()->set_source(v1::USAGE_SOURCE_UPSTREAM);
+  adapter_.streams[1] = {Text("a"), Text("b"), Text("c"), Text("d"), usage};
+  HttpRequest req{http::verb::post, "/v1/chat/completions", 11};
+  req.set(http::field::authorization, "Bearer sk-ra-good00000000000000000000000000000000000000000000");
+  req.body() = Body(true).dump();
+  RecordingWriter w;
+  w.fail_writes_after = 2;
+  pipeline_.Handle(dialect_, req, w);
+  EXPECT_FALSE(adapter_.cancelled) << "the upstream is drained, not cut";
+  ASSERT_EQ(sink_.events.size(), 1u);
+  // The upstream's own report (hidden reasoning included), not a count of 2 delivered chunks.
+  EXPECT_EQ(sink_.events[0].usage().completion_tokens(), 50);
+  EXPECT_EQ(sink_.events[0].usage().reasoning_tokens(), 40);
+  EXPECT_EQ(sink_.events[0].outcome(), billing::v1::REQUEST_OUTCOME_CLIENT_ABORTED);
+}
+
+TEST_F(ChatPipelineTest, SlowGenerationIsNotRetriedNorAChannelFailure) {
+  adapter::v1::GenerateResponse slow = Err(504, false, "response started: reading response body: idle_timeout");
+  slow.mutable_error()->set_response_started(true);
+  slow.mutable_error()->set_type("upstream_timeout_while_generating");
+  adapter_.unary[1] = slow;
+  adapter_.unary[2] = Ok("second channel");
+  auto w = Run(Body());
+  EXPECT_EQ(w.status, 504);
+  EXPECT_EQ(adapter_.calls.size(), 1u) << "never paid twice";
+  ASSERT_EQ(routing_.reports.size(), 1u);
+  EXPECT_EQ(routing_.reports[0].outcome(), routing::v1::OUTCOME_SUCCESS) << "the channel was answering";
+  ASSERT_EQ(sink_.events.size(), 1u) << "the consumed prompt is billed";
+  EXPECT_EQ(sink_.events[0].usage().prompt_tokens(), 100);
+  EXPECT_EQ(sink_.events[0].outcome(), billing::v1::REQUEST_OUTCOME_UPSTREAM_FAILED);
+  EXPECT_EQ(w.body.find("idle_timeout"), std::string::npos) << "internal detail stays in the logs";
+}
+
+TEST_F(ChatPipelineTest, ImplausibleUsageIsCountedNotBilledAsReported) {
+  for (int64_t bad : {int64_t{-1}, -(int64_t{1} << 50), int64_t{1} << 40}) {
+    sink_.events.clear();
+    auto r = Ok("four bytes");
+    r.mutable_response()->mutable_usage()->set_completion_tokens(bad);
+    adapter_.unary[1] = r;
+    auto w = Run(Body());
+    ASSERT_EQ(w.status, 200) << bad;
+    ASSERT_EQ(sink_.events.size(), 1u);
+    EXPECT_EQ(sink_.events[0].usage().source(), v1::USAGE_SOURCE_COUNTED) << bad;
+    EXPECT_EQ(sink_.events[0].usage().completion_tokens(), 10) << bad;  // FakeCounter: bytes of "four bytes"
+    EXPECT_GT(sink_.events[0].charge_micros(), 0) << bad;
+  }
+  // Cache beyond the prompt is inconsistent too.
+  v1::Usage u;
+  u.set_prompt_tokens(5);
+  u.set_cached_tokens(6);
+  EXPECT_FALSE(PlausibleUsage(u, 1000));
+  u.set_cached_tokens(5);
+  EXPECT_TRUE(PlausibleUsage(u, 1000));
+}
+
+TEST_F(ChatPipelineTest, MissingMaxTokensIsSentUpstreamAndHeld) {
+  adapter_.unary[1] = Ok("hello");
+  ASSERT_EQ(Run(Body()).status, 200);
+  ASSERT_EQ(adapter_.calls.size(), 1u);
+  EXPECT_EQ(adapter_.calls[0].request().max_tokens(), 4096);
+  EXPECT_EQ(billing_.reserves.back().max_output_tokens(), 4096);
+  json withmax = Body();
+  withmax["max_tokens"] = 77;
+  ASSERT_EQ(Run(withmax).status, 200);
+  EXPECT_EQ(adapter_.calls[1].request().max_tokens(), 77);
+  EXPECT_EQ(billing_.reserves.back().max_output_tokens(), 77);
+}
+
+TEST(UpstreamText, AddressesUrlsAndCredentialsAreRedacted) {
+  std::string out = RedactUpstreamText(
+      "Incorrect API key provided: sk-proj-abcdefghijklmnop. See https://platform.openai.com/account for "
+      "details; upstream 10.0.3.7 via proxy.internal:8443 said max_tokens is too large");
+  EXPECT_EQ(out.find("sk-proj"), std::string::npos);
+  EXPECT_EQ(out.find("https://"), std::string::npos);
+  EXPECT_EQ(out.find("10.0.3.7"), std::string::npos);
+  EXPECT_EQ(out.find("8443"), std::string::npos);
+  EXPECT_NE(out.find("max_tokens is too large"), std::string::npos);
+  EXPECT_LE(RedactUpstreamText(std::string(5000, 'a') + " b").size(), 310u);
 }
 
 }  // namespace

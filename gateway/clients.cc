@@ -25,32 +25,53 @@ void SetDeadline(grpc::ClientContext* ctx, std::chrono::milliseconds timeout) {
 }
 }  // namespace
 
-GrpcAuthClient::GrpcAuthClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds ttl,
-                               std::chrono::milliseconds negative_ttl, SteadyClock clock)
-    : stub_(auth::v1::AuthService::NewStub(channel)), ttl_(ttl), negative_ttl_(negative_ttl), clock_(std::move(clock)) {}
+GrpcAuthClient::GrpcAuthClient(std::shared_ptr<grpc::Channel> channel, AuthCacheOptions options, SteadyClock clock)
+    : stub_(channel ? auth::v1::AuthService::NewStub(channel) : nullptr),
+      options_(options),
+      clock_(std::move(clock)),
+      positive_(options.max_positive),
+      negative_(options.max_negative),
+      miss_budget_(options.miss_rate_per_s, options.miss_burst) {}
 
-absl::StatusOr<auth::v1::Principal> GrpcAuthClient::Authorize(const std::string& key_hash) {
-  auto now = clock_();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(key_hash);
-    if (it != cache_.end() && it->second.expires > now) return it->second.answer;
-  }
+absl::StatusOr<auth::v1::Principal> GrpcAuthClient::Lookup(const std::string& key_hash) {
   grpc::ClientContext ctx;
   SetDeadline(&ctx, std::chrono::seconds(5));
   auth::v1::AuthorizeRequest req;
   req.set_key_hash(key_hash);
   auth::v1::AuthorizeResponse res;
   grpc::Status st = stub_->Authorize(&ctx, req, &res);
-  absl::StatusOr<auth::v1::Principal> answer =
-      st.ok() ? absl::StatusOr<auth::v1::Principal>(res.principal()) : FromGrpcStatus(st);
-  bool definitive = st.ok() || st.error_code() == grpc::StatusCode::NOT_FOUND ||
-                    st.error_code() == grpc::StatusCode::PERMISSION_DENIED;
-  if (definitive) {
+  if (!st.ok()) return FromGrpcStatus(st);
+  return res.principal();
+}
+
+absl::StatusOr<auth::v1::Principal> GrpcAuthClient::Authorize(const std::string& key_hash) {
+  auto now = clock_();
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    // Bounded: a flood of random keys must not grow the cache without limit.
-    if (cache_.size() > 100000) cache_.clear();
-    cache_[key_hash] = Entry{answer, now + (st.ok() ? ttl_ : negative_ttl_)};
+    for (auto* cache : {&positive_, &negative_}) {
+      auto hit = cache->Get(key_hash);
+      if (hit && hit->expires > now) {
+        hits_.fetch_add(1);
+        return hit->answer;
+      }
+    }
+    double secs = std::chrono::duration<double>(now.time_since_epoch()).count();
+    if (!miss_budget_.TryTake(secs)) {
+      throttled_.fetch_add(1);
+      return absl::ResourceExhaustedError("too many lookups of uncached API keys");
+    }
+  }
+  misses_.fetch_add(1);
+  absl::StatusOr<auth::v1::Principal> answer = Lookup(key_hash);
+  const auto code = answer.status().code();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (answer.ok()) {
+    negative_.Erase(key_hash);
+    positive_.Put(key_hash, Entry{answer, now + options_.ttl});
+  } else if (code == absl::StatusCode::kNotFound || code == absl::StatusCode::kPermissionDenied) {
+    // A key revoked while cached stops working at once here, not at its positive expiry.
+    positive_.Erase(key_hash);
+    negative_.Put(key_hash, Entry{answer, now + options_.negative_ttl});
   }
   return answer;
 }

@@ -2,6 +2,7 @@
 // is tested without a network) and their gRPC implementations with hot-path caches.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "common/lru_cache.h"
 #include "routeall/adapter/v1/adapter_service.grpc.pb.h"
 #include "routeall/auth/v1/auth_service.grpc.pb.h"
 #include "routeall/billing/v1/billing_service.grpc.pb.h"
@@ -74,15 +76,38 @@ class BillingClient {
 // A gRPC channel tuned for the hot path: one long-lived HTTP/2 connection with keepalive.
 std::shared_ptr<grpc::Channel> MakeServiceChannel(const std::string& address);
 
-// Caches answers per key hash for ttl (negative answers for negative_ttl) so a steady stream
-// of requests costs no auth round trip; the auth service stays the source of truth.
+struct AuthCacheOptions {
+  std::chrono::milliseconds ttl{10000};
+  // Unknown or revoked keys are remembered for less time (a new key works within this).
+  std::chrono::milliseconds negative_ttl{1000};
+  // Separate ceilings: a flood of random keys churns only the negative side, so it can never
+  // evict a valid key's entry.
+  size_t max_positive = 100000;
+  size_t max_negative = 20000;
+  // Uncached lookups sent to auth per second (and burst) before unknown keys are answered
+  // "auth busy" without a round trip; keys already cached are never affected.
+  double miss_rate_per_s = 2000;
+  double miss_burst = 4000;
+};
+
+// Caches answers per key hash (bounded LRUs, negative answers apart) so a steady stream of
+// requests costs no auth round trip and a flood of bad keys costs PostgreSQL a bounded rate;
+// the auth service stays the source of truth.
 class GrpcAuthClient : public AuthClient {
  public:
-  GrpcAuthClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds ttl,
-                 std::chrono::milliseconds negative_ttl, SteadyClock clock);
+  GrpcAuthClient(std::shared_ptr<grpc::Channel> channel, AuthCacheOptions options, SteadyClock clock);
 
-  // AuthClient
+  // AuthClient. RESOURCE_EXHAUSTED: over the miss budget (not a verdict on the key).
   absl::StatusOr<auth::v1::Principal> Authorize(const std::string& key_hash) override;
+
+  // Lookups answered from the cache / sent to auth / refused by the miss budget.
+  int64_t hits() const { return hits_.load(); }
+  int64_t misses() const { return misses_.load(); }
+  int64_t throttled() const { return throttled_.load(); }
+
+ protected:
+  // The auth round trip (virtual so the cache is tested without a server).
+  virtual absl::StatusOr<auth::v1::Principal> Lookup(const std::string& key_hash);
 
  private:
   struct Entry {
@@ -90,10 +115,13 @@ class GrpcAuthClient : public AuthClient {
     std::chrono::steady_clock::time_point expires;
   };
   std::unique_ptr<auth::v1::AuthService::Stub> stub_;
-  std::chrono::milliseconds ttl_, negative_ttl_;
+  AuthCacheOptions options_;
   SteadyClock clock_;
   std::mutex mu_;
-  std::unordered_map<std::string, Entry> cache_;
+  LruCache<std::string, Entry> positive_;
+  LruCache<std::string, Entry> negative_;
+  TokenBucket miss_budget_;
+  std::atomic<int64_t> hits_{0}, misses_{0}, throttled_{0};
 };
 
 // Asks routing on every request for now (routing orders candidates by weight per call);

@@ -49,7 +49,9 @@ std::optional<codecs::ApiError> GeminiDialect::Decode(const HttpRequest& req, v1
   std::string model, action;
   if (!ParseGeminiModelPath(target.substr(0, target.find('?')), &model, &action) ||
       (action != "generateContent" && action != "streamGenerateContent")) {
-    return codecs::ApiError{404, "not_found_error", "Unknown Gemini method: " + std::string(target), "", "NOT_FOUND"};
+    // The path only: the query may hold the caller's key (?key=).
+    return codecs::ApiError{404, "not_found_error",
+                            "Unknown Gemini method: " + std::string(target.substr(0, target.find('?'))), "", "NOT_FOUND"};
   }
   bool stream = action == "streamGenerateContent";
   if (stream && QueryParam(target, "alt") != "sse") {

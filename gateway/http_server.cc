@@ -6,6 +6,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <nlohmann/json.hpp>
@@ -30,13 +31,14 @@ struct HttpServer::Shared {
   tcp::acceptor acceptor;
   ElasticThreadPool workers;
   std::atomic<int> in_flight{0};
+  HttpServerStats stats;
   std::atomic<bool> stopping{false};
   std::atomic<bool> io_stopped{false};
 };
 
 namespace {
 
-HttpResponse PlainError(http::status status, std::string_view type, std::string_view message) {
+HttpResponse OpenAIStyleError(http::status status, std::string_view type, std::string_view message) {
   HttpResponse res{status, 11};
   res.set(http::field::content_type, "application/json");
   nlohmann::json body = {{"error", {{"message", message}, {"type", type}, {"code", nullptr}}}};
@@ -48,7 +50,10 @@ HttpResponse PlainError(http::status status, std::string_view type, std::string_
 class Session : public std::enable_shared_from_this<Session>, public ResponseWriter {
  public:
   Session(tcp::socket socket, std::shared_ptr<HttpServer::Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {}
+      : stream_(std::move(socket)), shared_(std::move(shared)) {
+    shared_->stats.open_connections.fetch_add(1);
+  }
+  ~Session() override { shared_->stats.open_connections.fetch_sub(1); }
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
@@ -126,12 +131,101 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseWri
     return ok;
   }
 
+  HttpResponse PlainError(http::status status, std::string_view type, std::string_view message) const {
+    std::string_view target = parser_ ? std::string_view(parser_->get().target().data(), parser_->get().target().size())
+                                      : std::string_view();
+    if (shared_->options.error_renderer) return shared_->options.error_renderer(target, status, type, message);
+    return OpenAIStyleError(status, type, message);
+  }
+
+  // Waits for the first byte of the next request under the idle timeout; only then does the
+  // (short) header timeout start, so a keep-alive client may idle but not trickle.
   void DoRead() {
     if (shared_->stopping.load()) return Close();
     parser_.emplace();
     parser_->body_limit(shared_->options.max_body_bytes);
-    parser_->header_limit(64 * 1024);
+    parser_->header_limit(static_cast<uint32_t>(shared_->options.max_header_bytes));
+    if (buffer_.size() > 0) return DoReadHeader();
     stream_.expires_after(shared_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return self->Close();
+      self->buffer_.commit(n);
+      self->DoReadHeader();
+    });
+  }
+
+  void DoReadHeader() {
+    stream_.expires_after(shared_->options.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec == beast::error::timeout) self->shared_->stats.header_timeouts.fetch_add(1);
+      if (ec) return self->OnRead(ec);
+      self->OnHeader();
+    });
+  }
+
+  void OnHeader() {
+    const auto& h = parser_->get();
+    // Only "chunked" is a body framing we accept; anything else (or both framings at once,
+    // the request-smuggling shape) is refused before a byte of body is read.
+    auto te = h.find(http::field::transfer_encoding);
+    if (te != h.end()) {
+      std::string v(te->value());
+      for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.erase(v.begin());
+      if (v != "chunked") {
+        return SendAndClose(PlainError(http::status::bad_request, "invalid_request_error",
+                                       "Transfer-Encoding other than 'chunked' is not supported."));
+      }
+      if (h.find(http::field::content_length) != h.end()) {
+        return SendAndClose(PlainError(http::status::bad_request, "invalid_request_error",
+                                       "A request may not carry both Content-Length and Transfer-Encoding."));
+      }
+    }
+    auto length = parser_->content_length();
+    const bool small = length && *length <= shared_->options.pre_auth_body_bytes;
+    if (small || !shared_->options.header_check || parser_->is_done()) return DoReadBody();
+    // A large (or unknown-length) body: ask whether this client may send it before reading it.
+    stream_.expires_never();
+    auto header = std::make_shared<http::request_header<>>(h.base());
+    bool queued = shared_->workers.Submit([self = shared_from_this(), header] {
+      std::optional<HttpResponse> refusal;
+      try {
+        refusal = self->shared_->options.header_check(*header);
+      } catch (const std::exception& e) {
+        LogError("header check threw", {{"error", e.what()}});
+        refusal = self->PlainError(http::status::internal_server_error, "server_error", "internal error");
+      }
+      net::post(self->stream_.get_executor(), [self, refusal = std::move(refusal)]() mutable {
+        if (refusal) {
+          self->shared_->stats.refused_before_body.fetch_add(1);
+          return self->SendAndClose(std::move(*refusal));
+        }
+        self->ContinueAfterCheck();
+      });
+    });
+    if (!queued) {
+      SendAndClose(PlainError(http::status::service_unavailable, "server_error",
+                              "the gateway is at its concurrency limit; retry shortly"));
+    }
+  }
+
+  void ContinueAfterCheck() {
+    const auto& h = parser_->get();
+    auto expect = h.find(http::field::expect);
+    if (expect != h.end() && beast::iequals(expect->value(), "100-continue")) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      stream_.expires_after(shared_->options.write_timeout);
+      return net::async_write(stream_, net::buffer(kContinue), [self = shared_from_this()](beast::error_code ec, size_t) {
+        if (ec) return self->Close();
+        self->DoReadBody();
+      });
+    }
+    DoReadBody();
+  }
+
+  void DoReadBody() {
+    stream_.expires_after(shared_->options.body_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
@@ -171,7 +265,9 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseWri
       shared_->handler(req_, *this);
     } catch (const std::exception& e) {
       // Handlers report errors as responses; an escaped exception is a bug, not a crash.
-      LogError("handler threw", {{"error", e.what()}, {"target", std::string(req_.target())}});
+      // The path only: a query may carry a credential (?key= on Gemini routes).
+      std::string_view target(req_.target().data(), req_.target().size());
+      LogError("handler threw", {{"error", e.what()}, {"path", std::string(target.substr(0, target.find('?')))}});
     }
     if (!started_) {
       Send(PlainError(http::status::internal_server_error, "server_error", "internal error"));
@@ -214,14 +310,42 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseWri
   bool broken_ = false;
 };
 
+void DoAccept(std::shared_ptr<HttpServer::Shared> shared);
+
+// accept() failing for lack of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM) would fail again
+// at once: back off instead of spinning a core, and keep serving the connections we have.
+void BackOffAccept(std::shared_ptr<HttpServer::Shared> shared, const beast::error_code& ec) {
+  int64_t n = shared->stats.accept_errors.fetch_add(1) + 1;
+  if ((n & (n - 1)) == 0) LogWarn("accept failed; backing off", {{"error", ec.message()}, {"count", n}});
+  auto timer = std::make_shared<net::steady_timer>(shared->acceptor.get_executor(), std::chrono::milliseconds(100));
+  timer->async_wait([shared, timer](beast::error_code) {
+    if (!shared->stopping.load()) DoAccept(shared);
+  });
+}
+
 void DoAccept(std::shared_ptr<HttpServer::Shared> shared) {
   auto* raw = shared.get();
   raw->acceptor.async_accept(net::make_strand(raw->ioc), [shared](beast::error_code ec, tcp::socket socket) {
     if (ec) {
-      if (!shared->stopping.load() && ec != net::error::operation_aborted) DoAccept(shared);
-      return;
+      if (shared->stopping.load() || ec == net::error::operation_aborted) return;
+      return BackOffAccept(shared, ec);
     }
     beast::error_code ignored;
+    if (shared->stats.open_connections.load() >= shared->options.max_connections) {
+      // Over the cap: a canned 503 written without blocking (best effort), then close.
+      shared->stats.rejected_connections.fetch_add(1);
+      static const std::string kFull = [] {
+        std::string body =
+            R"({"error":{"message":"too many open connections; retry shortly","type":"server_error","code":"overloaded"}})";
+        return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+               "Connection: close\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body;
+      }();
+      socket.non_blocking(true, ignored);
+      socket.write_some(net::buffer(kFull), ignored);
+      socket.close(ignored);
+      return DoAccept(shared);
+    }
     socket.set_option(tcp::no_delay(true), ignored);
     std::make_shared<Session>(std::move(socket), shared)->Start();
     DoAccept(shared);
@@ -288,5 +412,7 @@ void HttpServer::Stop(std::chrono::milliseconds drain) {
 }
 
 HttpServer::~HttpServer() { Stop(std::chrono::milliseconds(0)); }
+
+const HttpServerStats& HttpServer::stats() const { return shared_->stats; }
 
 }  // namespace routeall::gateway

@@ -5,6 +5,10 @@
 
 #include <future>
 
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
@@ -159,6 +163,178 @@ TEST_F(HttpServerTest, ClientGoneMakesWritesFail) {
   auto f = write_failed.get_future();
   ASSERT_EQ(f.wait_for(std::chrono::seconds(20)), std::future_status::ready);
   EXPECT_TRUE(f.get());
+}
+
+}  // namespace
+}  // namespace routeall::gateway
+
+namespace routeall::gateway {
+namespace {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+class HttpLimitsTest : public ::testing::Test {
+ protected:
+  void StartServer(HttpServerOptions opts) {
+    auto s = HttpServer::Start(opts, [this](const HttpRequest& req, ResponseWriter& out) {
+      ++calls_;
+      HttpResponse res{http::status::ok, 11};
+      res.body() = "got " + std::to_string(req.body().size());
+      out.Send(std::move(res));
+    });
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = std::move(*s);
+  }
+  tcp::socket Connect() {
+    tcp::socket sock(ioc_);
+    sock.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server_->port())));
+    return sock;
+  }
+  // Reads whatever the server sends until it closes (or timeout).
+  static std::string ReadAll(tcp::socket& sock, std::chrono::seconds timeout = std::chrono::seconds(10)) {
+    struct timeval tv{static_cast<time_t>(timeout.count()), 0};
+    setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(sock.native_handle(), buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+
+  net::io_context ioc_;
+  std::unique_ptr<HttpServer> server_;
+  std::atomic<int> calls_{0};
+};
+
+TEST_F(HttpLimitsTest, SlowLorisHeaderIsCutAtTheHeaderTimeout) {
+  HttpServerOptions opts;
+  opts.header_timeout = std::chrono::seconds(1);
+  StartServer(opts);
+  auto sock = Connect();
+  auto start = std::chrono::steady_clock::now();
+  net::write(sock, net::buffer(std::string("GET / HTTP/1.1\r\n")));
+  // Trickle one header byte every 200 ms: each byte arrives well within any idle timeout.
+  bool closed = false;
+  for (int i = 0; i < 40 && !closed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    beast::error_code ec;
+    net::write(sock, net::buffer(std::string("X")), ec);
+    closed = static_cast<bool>(ec);
+    char b;
+    ssize_t n = ::recv(sock.native_handle(), &b, 1, MSG_DONTWAIT);
+    if (n == 0) closed = true;
+  }
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(closed);
+  EXPECT_LT(took, std::chrono::seconds(4));
+  EXPECT_EQ(server_->stats().header_timeouts.load(), 1);
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpLimitsTest, NonChunkedTransferEncodingAndSmugglingShapeAre400) {
+  StartServer({});
+  for (std::string req : {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+                          "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+                          "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"}) {
+    auto sock = Connect();
+    net::write(sock, net::buffer(req));
+    std::string res = ReadAll(sock);
+    EXPECT_EQ(res.rfind("HTTP/1.1 400", 0), 0u) << req << "\n" << res;
+  }
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpLimitsTest, LargeBodyIsReadOnlyAfterTheHeaderCheckAccepts) {
+  HttpServerOptions opts;
+  opts.pre_auth_body_bytes = 1024;
+  std::atomic<int> checks{0};
+  opts.header_check = [&](const http::request_header<>& h) -> std::optional<HttpResponse> {
+    ++checks;
+    if (h["authorization"] == "Bearer good") return std::nullopt;
+    HttpResponse r{http::status::unauthorized, 11};
+    r.body() = "no";
+    return r;
+  };
+  StartServer(opts);
+  {
+    // A bad key announcing 20 MiB gets its 401 without sending a byte of body.
+    auto sock = Connect();
+    net::write(sock, net::buffer(std::string("POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bad\r\n"
+                                             "Content-Length: 20971520\r\n\r\n")));
+    std::string res = ReadAll(sock);
+    EXPECT_EQ(res.rfind("HTTP/1.1 401", 0), 0u) << res;
+  }
+  {
+    auto sock = Connect();
+    std::string body(200000, 'x');
+    net::write(sock, net::buffer("POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nConnection: close\r\n"
+                                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+    std::string res = ReadAll(sock);
+    EXPECT_NE(res.find("got 200000"), std::string::npos) << res.substr(0, 200);
+  }
+  {
+    // Small bodies never wait for the check.
+    auto sock = Connect();
+    net::write(sock, net::buffer(std::string("POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc")));
+    EXPECT_NE(ReadAll(sock).find("got 3"), std::string::npos);
+  }
+  EXPECT_EQ(checks.load(), 2);
+  EXPECT_EQ(server_->stats().refused_before_body.load(), 1);
+}
+
+TEST_F(HttpLimitsTest, ConnectionsBeyondTheCapGet503AndTheServerKeepsServing) {
+  HttpServerOptions opts;
+  opts.max_connections = 5;
+  StartServer(opts);
+  std::vector<tcp::socket> held;
+  for (int i = 0; i < 5; ++i) held.push_back(Connect());
+  // Let the server register them.
+  for (int i = 0; i < 100 && server_->stats().open_connections.load() < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto extra = Connect();
+  std::string res = ReadAll(extra);
+  EXPECT_EQ(res.rfind("HTTP/1.1 503", 0), 0u) << res;
+  EXPECT_GE(server_->stats().rejected_connections.load(), 1);
+  held.clear();
+  for (int i = 0; i < 100 && server_->stats().open_connections.load() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto again = Connect();
+  net::write(again, net::buffer(std::string("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+  EXPECT_EQ(ReadAll(again).rfind("HTTP/1.1 200", 0), 0u);
+}
+
+TEST_F(HttpLimitsTest, AcceptOutOfFilesBacksOffInsteadOfSpinning) {
+  StartServer({});
+  // Our client socket exists before the descriptors run out (connect needs none more).
+  tcp::socket client(ioc_);
+  client.open(tcp::v4());
+  // Use up descriptors so the server's accept() fails with EMFILE.
+  std::vector<int> fds;
+  for (;;) {
+    int fd = ::dup(0);
+    if (fd < 0) break;
+    fds.push_back(fd);
+    if (fds.size() > 200000) break;
+  }
+  ASSERT_FALSE(fds.empty());
+  beast::error_code ec;
+  client.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server_->port())), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  int64_t errors = server_->stats().accept_errors.load();
+  EXPECT_GE(errors, 1);
+  EXPECT_LE(errors, 20) << "accept must back off (100 ms), not spin";
+  for (int fd : fds) ::close(fd);
+  // Descriptors are back: the pending connection is accepted and served.
+  net::write(client, net::buffer(std::string("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+  EXPECT_EQ(ReadAll(client).rfind("HTTP/1.1 200", 0), 0u);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "gateway/clients.h"
 #include "gateway/http_server.h"
 #include "gateway/openai_dialect.h"
+#include "gateway/readiness.h"
 #include "gateway/tokenizer_usage_counter.h"
 #include "gateway/usage_publisher.h"
 
@@ -46,8 +47,12 @@ int main(int argc, char** argv) {
   auto drain = config->GetMillis("drain-ms", std::chrono::milliseconds(10000));
   auto max_attempts = config->GetInt("max-attempts", 3);
   auto auth_ttl = config->GetMillis("auth-cache-ms", std::chrono::milliseconds(10000));
+  auto max_connections = config->GetInt("max-connections", 10000);
+  auto pre_auth_body = config->GetInt("pre-auth-body-bytes", 1 << 20);
+  auto header_timeout = config->GetMillis("header-timeout-ms", std::chrono::milliseconds(10000));
   for (const absl::Status& s : {http_port.status(), metrics_port.status(), io_threads.status(), drain.status(),
-                                max_attempts.status(), auth_ttl.status()}) {
+                                max_attempts.status(), auth_ttl.status(), max_connections.status(),
+                                pre_auth_body.status(), header_timeout.status()}) {
     if (!s.ok()) return Fail("bad configuration", s);
   }
   std::string host = config->GetString("host", "127.0.0.1");
@@ -71,7 +76,9 @@ int main(int argc, char** argv) {
   auto adapter_ch = routeall::gateway::MakeServiceChannel(config->GetString("adapter-addr", "127.0.0.1:7103"));
   auto billing_ch = routeall::gateway::MakeServiceChannel(config->GetString("billing-addr", "127.0.0.1:7104"));
   auto steady = [] { return std::chrono::steady_clock::now(); };
-  routeall::gateway::GrpcAuthClient auth(auth_ch, *auth_ttl, std::chrono::milliseconds(1000), steady);
+  routeall::gateway::AuthCacheOptions auth_opts;
+  auth_opts.ttl = *auth_ttl;
+  routeall::gateway::GrpcAuthClient auth(auth_ch, auth_opts, steady);
   routeall::gateway::GrpcRoutingClient routing(routing_ch);
   routeall::gateway::GrpcAdapterClient adapter(adapter_ch);
   routeall::gateway::GrpcBillingClient billing(billing_ch);
@@ -95,6 +102,12 @@ int main(int argc, char** argv) {
 
   routeall::gateway::ChatPipelineOptions popts;
   popts.max_attempts = static_cast<int>(*max_attempts);
+  auto default_max_tokens = config->GetInt("default-max-tokens", popts.default_max_output_tokens);
+  auto drain_gone = config->GetMillis("client-gone-drain-ms", popts.client_gone_drain);
+  if (!default_max_tokens.ok()) return Fail("bad configuration", default_max_tokens.status());
+  if (!drain_gone.ok()) return Fail("bad configuration", drain_gone.status());
+  popts.default_max_output_tokens = *default_max_tokens;
+  popts.client_gone_drain = *drain_gone;
   routeall::gateway::ChatPipelineDeps deps{
       &auth, &routing, &adapter, &billing, &publisher, counter->get(), [] { return routeall::RandomHex(12); },
       [] { return static_cast<int64_t>(std::time(nullptr)); },
@@ -110,46 +123,87 @@ int main(int argc, char** argv) {
   routeall::gateway::AnthropicDialect anthropic;
   routeall::gateway::GeminiDialect gemini;
 
-  routeall::gateway::HttpServerOptions opts;
+  namespace gw = routeall::gateway;
+  const auto probe_deadline = std::chrono::milliseconds(300);
+  gw::Readiness readiness({{"auth", gw::GrpcHealthProbe(auth_ch, probe_deadline)},
+                           {"routing", gw::GrpcHealthProbe(routing_ch, probe_deadline)},
+                           {"adapter", gw::GrpcHealthProbe(adapter_ch, probe_deadline)},
+                           {"billing", gw::GrpcHealthProbe(billing_ch, probe_deadline)}},
+                          std::chrono::milliseconds(1000), steady);
+  // Which public dialect a path belongs to (its errors, even transport-level ones, use that
+  // dialect's envelope); nullptr for paths that are not a public model API.
+  auto dialect_of = [&](std::string_view path) -> const gw::PublicDialect* {
+    if (path == "/v1/messages" || path == "/v1/messages/count_tokens") return &anthropic;
+    std::string model, action;
+    if (path == "/v1beta/models" || gw::ParseGeminiModelPath(path, &model, &action)) return &gemini;
+    if (path.substr(0, 4) == "/v1/") return &openai;
+    return nullptr;
+  };
+  gw::HttpServerOptions opts;
   opts.host = host;
   opts.port = static_cast<int>(*http_port);
   opts.io_threads = static_cast<int>(*io_threads);
-  auto server = routeall::gateway::HttpServer::Start(
-      opts, [&](const routeall::gateway::HttpRequest& req, routeall::gateway::ResponseWriter& out) {
-        std::string_view target(req.target().data(), req.target().size());
-        std::string_view path = target.substr(0, target.find('?'));
-        const bool get = req.method() == routeall::gateway::http::verb::get;
-        const bool post = req.method() == routeall::gateway::http::verb::post;
-        if (path == "/v1/chat/completions" && post) return pipeline.Handle(openai, req, out);
-        if (path == "/v1/messages" && post) return pipeline.Handle(anthropic, req, out);
-        std::string model, action;
-        if (post && routeall::gateway::ParseGeminiModelPath(path, &model, &action)) {
-          return pipeline.Handle(gemini, req, out);
-        }
-        // One model-list path, three dialects: the credential header tells which SDK asks.
-        if (get && (path == "/v1/models" || path == "/v1beta/models")) {
-          if (path == "/v1beta/models" || req.count("x-goog-api-key") ||
-              !routeall::gateway::QueryParam(target, "key").empty()) {
-            return pipeline.HandleModels(gemini, req, out);
-          }
-          if (req.count("anthropic-version") || req.count("x-api-key")) return pipeline.HandleModels(anthropic, req, out);
-          return pipeline.HandleModels(openai, req, out);
-        }
-        if (path == "/v1/usage" && req.method() == routeall::gateway::http::verb::get) {
-          return pipeline.HandleUsage(openai, req, out);
-        }
-        if (admin.Handle(req, out)) return;
-        if (path == "/healthz" || path == "/readyz") {
-          routeall::gateway::HttpResponse res{status::ok, 11};
-          res.set(routeall::gateway::http::field::content_type, "application/json");
-          res.body() = R"({"status":"ok"})";
-          out.Send(std::move(res));
-          return;
-        }
-        out.Send(routeall::gateway::OpenAIErrorResponse(
-            {404, "invalid_request_error", "Unknown request URL: " + std::string(req.method_string()) + " " +
-                                               std::string(path), "", "unknown_url"}));
-      });
+  opts.max_connections = static_cast<int>(*max_connections);
+  opts.pre_auth_body_bytes = static_cast<size_t>(*pre_auth_body);
+  opts.header_timeout = std::chrono::duration_cast<std::chrono::seconds>(*header_timeout);
+  opts.error_renderer = [&](std::string_view target, status st, std::string_view type, std::string_view message) {
+    const gw::PublicDialect* d = dialect_of(target.substr(0, target.find('?')));
+    routeall::codecs::ApiError err{static_cast<int>(st), std::string(type), std::string(message), "",
+                                   st == status::payload_too_large                 ? "request_too_large"
+                                   : st == status::request_header_fields_too_large ? "headers_too_large"
+                                                                                   : "invalid_request"};
+    return d != nullptr ? d->Error(err) : gw::OpenAIErrorResponse(err);
+  };
+  // Large bodies only from callers with a valid key (or the admin token).
+  opts.header_check = [&](const gw::http::request_header<>& header) -> std::optional<gw::HttpResponse> {
+    gw::HttpRequest req(header);
+    std::string_view target(req.target().data(), req.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+    if (path.substr(0, 7) == "/admin/" && admin.Authorized(req)) return std::nullopt;
+    if (const gw::PublicDialect* d = dialect_of(path)) {
+      auto err = pipeline.CheckKey(*d, req);
+      if (!err) return std::nullopt;
+      return d->Error(*err);
+    }
+    return gw::OpenAIErrorResponse({401, "invalid_request_error", "A large body needs valid credentials.", "",
+                                    "unauthenticated"});
+  };
+  auto server = gw::HttpServer::Start(opts, [&](const gw::HttpRequest& req, gw::ResponseWriter& out) {
+    std::string_view target(req.target().data(), req.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+    const bool get = req.method() == gw::http::verb::get;
+    const bool post = req.method() == gw::http::verb::post;
+    if (path == "/v1/chat/completions" && post) return pipeline.Handle(openai, req, out);
+    if (path == "/v1/messages" && post) return pipeline.Handle(anthropic, req, out);
+    std::string model, action;
+    if (post && gw::ParseGeminiModelPath(path, &model, &action)) return pipeline.Handle(gemini, req, out);
+    // One model-list path, three dialects: the credential header tells which SDK asks.
+    if (get && (path == "/v1/models" || path == "/v1beta/models")) {
+      if (path == "/v1beta/models" || req.count("x-goog-api-key") || !gw::QueryParam(target, "key").empty()) {
+        return pipeline.HandleModels(gemini, req, out);
+      }
+      if (req.count("anthropic-version") || req.count("x-api-key")) return pipeline.HandleModels(anthropic, req, out);
+      return pipeline.HandleModels(openai, req, out);
+    }
+    if (path == "/v1/usage" && get) return pipeline.HandleUsage(openai, req, out);
+    if (admin.Handle(req, out)) return;
+    if (path == "/healthz") {
+      gw::HttpResponse res{status::ok, 11};
+      res.set(gw::http::field::content_type, "application/json");
+      res.body() = R"({"status":"ok"})";
+      out.Send(std::move(res));
+      return;
+    }
+    if (path == "/readyz") {
+      out.Send(readiness.Response());
+      return;
+    }
+    const gw::PublicDialect* d = dialect_of(path);
+    routeall::codecs::ApiError err{404, "invalid_request_error",
+                                   "Unknown request URL: " + std::string(req.method_string()) + " " + std::string(path),
+                                   "", "unknown_url"};
+    out.Send(d != nullptr ? d->Error(err) : gw::OpenAIErrorResponse(err));
+  });
   if (!server.ok()) return Fail("cannot start HTTP", server.status());
   routeall::LogInfo("serving", {{"http_port", (*server)->port()},
                                 {"metrics_port", (*metrics)->port()},

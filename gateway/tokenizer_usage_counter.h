@@ -25,4 +25,8 @@ class TokenizerUsageCounter : public UsageCounter {
   std::unique_ptr<tokenizer::Tokenizer> o200k_, cl100k_;
 };
 
+// Prompt tokens of one image part by OpenAI's vision formula (size read from PNG/GIF/JPEG
+// headers of inline data; 1024x1024 when unknown; 85 at detail "low").
+int64_t ImagePromptTokens(const llm::v1::Image& img);
+
 }  // namespace routeall::gateway

@@ -32,5 +32,42 @@ TEST(TokenizerUsageCounterTest, MissingDataIsAClearError) {
   EXPECT_EQ(counter.status().code(), absl::StatusCode::kNotFound);
 }
 
+// A PNG of the given size: signature + IHDR, base64-encoded (the counter reads only this).
+std::string PngBase64(uint32_t w, uint32_t h) {
+  std::string b("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+  for (uint32_t v : {w, h}) {
+    for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<char>((v >> shift) & 0xFF));
+  }
+  b += std::string("\x08\x06\0\0\0", 5);
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < b.size(); i += 3) {
+    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(b[i])) << 16;
+    if (i + 1 < b.size()) n |= static_cast<uint32_t>(static_cast<unsigned char>(b[i + 1])) << 8;
+    if (i + 2 < b.size()) n |= static_cast<uint32_t>(static_cast<unsigned char>(b[i + 2]));
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < b.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < b.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+TEST(TokenizerUsageCounterTest, ImagesAreCountedByTheVisionFormula) {
+  llm::v1::Image img;
+  img.set_mime_type("image/png");
+  img.set_data_base64(PngBase64(1024, 1024));
+  EXPECT_EQ(ImagePromptTokens(img), 765);  // 768x768: 4 tiles
+  img.set_data_base64(PngBase64(2048, 4096));
+  EXPECT_EQ(ImagePromptTokens(img), 1105);  // 1024x2048 -> 768x1536: 6 tiles
+  img.set_data_base64(PngBase64(100, 100));
+  EXPECT_EQ(ImagePromptTokens(img), 255);  // one tile
+  img.set_detail("low");
+  EXPECT_EQ(ImagePromptTokens(img), 85);
+  llm::v1::Image url;
+  url.set_url("https://example.com/cat.jpg");
+  EXPECT_EQ(ImagePromptTokens(url), 765);
+}
+
 }  // namespace
 }  // namespace routeall::gateway
