@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/kafka.h"
+#include "routeall/billing/v1/usage_event.pb.h"
 #include "services/billing/balance_book.h"
 #include "services/billing/billing_metrics.h"
 #include "services/billing/ledger_store.h"
@@ -48,6 +49,11 @@ struct UsageConsumerOptions {
   int commit_attempts = 5;
 };
 
+// OK, or why the event is poison (dead-lettered, never billed): no request or account id, a
+// charge outside [0, kMaxChargeMicros], a negative multiplier, or usage failing
+// ValidateUsage (negative, above kMaxUsageCount, or parts larger than their whole).
+absl::Status ValidateEvent(const billing::v1::UsageEvent& event);
+
 class UsageConsumer {
  public:
   using Sleep = std::function<void(std::chrono::milliseconds)>;
@@ -70,6 +76,8 @@ class UsageConsumer {
   struct Pending;
 
   absl::Status Advance(Pending& p);
+  // After a ledger transaction of events [begin, end): memory, holds and counters.
+  void Applied(Pending& p, size_t begin, size_t end, const SettleResult& result);
 
   MessageSource* source_;
   DeadLetterSink* dead_letters_;

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <thread>
@@ -171,6 +173,79 @@ TEST_F(UsageKafkaTest, SettlesEveryUniqueRequestOnceAndDeadLettersGarbage) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].payload, garbage);
   EXPECT_EQ(got[0].key, "x");
+}
+
+TEST_F(UsageKafkaTest, PoisonEventsGoToDeadLettersAndNeverStopOtherAccounts) {
+  constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+  // Account 8 sits at the bottom of bigint: the ledger refuses any charge to it.
+  ASSERT_TRUE(ledger_->TopUp({8, std::numeric_limits<int64_t>::min() + 5, "", "floor", absl::Now()}).ok());
+  auto producer = KafkaProducer::Create({brokers_, {}});
+  ASSERT_TRUE(producer.ok());
+  std::atomic<int> failed{0};
+  auto produce = [&](const billing::v1::UsageEvent& e) {
+    EXPECT_TRUE((*producer)
+                    ->Produce(topic_, std::to_string(e.account_id()), e.SerializeAsString(),
+                              [&](const absl::Status& s) {
+                                if (!s.ok()) ++failed;
+                              })
+                    .ok());
+  };
+  std::map<int64_t, int64_t> expected;
+  std::set<std::string> poison;
+  using Edit = std::function<void(billing::v1::UsageEvent&)>;
+  auto bad = [&](const std::string& id, int64_t account, const Edit& edit) {
+    auto e = testing::MakeEvent(id, account, price_, 10, 10, 1764028800);
+    edit(e);
+    poison.insert(id);
+    produce(e);
+  };
+  for (int i = 0; i < 300; ++i) {
+    auto e = testing::MakeEvent("ok-" + std::to_string(i), 1 + i % 5, price_, 100 + i, i % 30, 1764028800);
+    expected[e.account_id()] -= e.charge_micros();
+    produce(e);
+    if (i % 60 != 30) continue;
+    const std::string n = std::to_string(i);
+    bad("max-tokens-" + n, 9, [](auto& e) { e.mutable_usage()->set_prompt_tokens(kInt64Max); });
+    bad("neg-tokens-" + n, 9, [](auto& e) { e.mutable_usage()->set_completion_tokens(-3); });
+    bad("cached-gt-prompt-" + n, 9, [](auto& e) { e.mutable_usage()->set_cached_tokens(11); });
+    bad("saturated-charge-" + n, 9, [](auto& e) { e.set_charge_micros(kInt64Max); });
+    bad("bigint-floor-" + n, 8, [](auto&) {});
+  }
+  ASSERT_TRUE((*producer)->Flush(60s).ok());
+  ASSERT_EQ(failed.load(), 0);
+  const int64_t total = 300 + static_cast<int64_t>(poison.size());
+  {
+    Process p(brokers_, topic_, group_, ledger_.get(), prices_.get());
+    ASSERT_TRUE(WaitFor([&] { return p.source->committed() >= total; }, 120s))
+        << "committed " << p.source->committed() << " seen " << p.Seen();
+    p.Stop();
+    EXPECT_EQ(p.metrics.events_billed.Value(), 300);
+    EXPECT_EQ(p.metrics.events_dead_letter.Value(), static_cast<double>(poison.size()));
+  }
+  for (const auto& [account, sum] : expected) {
+    EXPECT_EQ(ledger_->GetBalance(account)->balance_micros, sum) << "account " << account;
+  }
+  EXPECT_EQ(ledger_->GetBalance(9)->balance_micros, 0);
+  EXPECT_EQ(ledger_->GetBalance(8)->balance_micros, std::numeric_limits<int64_t>::min() + 5);
+  EXPECT_EQ(env_->QueryInt("SELECT count(*) FROM " + env_->schema() + ".ledger WHERE kind = 1"), 300);
+
+  auto dlq = KafkaConsumer::Create({brokers_, group_ + "-dlq", {topic_ + ".dlq"}, {}});
+  ASSERT_TRUE(dlq.ok());
+  std::set<std::string> dead;
+  WaitFor(
+      [&] {
+        auto b = (*dlq)->PollBatch(100, 500ms);
+        if (b.ok()) {
+          for (const auto& m : *b) {
+            billing::v1::UsageEvent e;
+            EXPECT_TRUE(e.ParseFromString(m.payload));
+            dead.insert(e.request_id());
+          }
+        }
+        return dead.size() >= poison.size();
+      },
+      30s);
+  EXPECT_EQ(dead, poison);
 }
 
 TEST_F(UsageKafkaTest, ConsumerKilledBeforeItsOffsetCommitLosesAndDoublesNothing) {
