@@ -4,6 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "services/billing/fake_ledger_store.h"
 #include "services/billing/fake_price_store.h"
 
@@ -135,6 +139,52 @@ TEST_F(BalanceBookTest, ReserveDropsExpiredHoldsOfTheAccountWithoutASweep) {
   now_ += absl::Hours(1);
   EXPECT_TRUE(book_.Reserve(Req("r2")).ok());
   EXPECT_EQ(metrics_.holds_expired.Value(), 1);
+}
+
+TEST_F(BalanceBookTest, ConcurrentHoldsOnOneAccountNeverExceedItsBalance) {
+  constexpr int64_t kBalance = 1000003;
+  Fund(1, kBalance);
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 400;
+  std::atomic<int64_t> granted{0};
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::atomic<int64_t> min_available{kBalance};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go) std::this_thread::yield();
+      for (int i = 0; i < kPerThread; ++i) {
+        // Hold sizes 2 x (1..97) + 100 micro-credits: uneven, so the boundary is hit mid-stream.
+        ReserveParams p = Req("t" + std::to_string(t) + "-" + std::to_string(i));
+        p.max_output_tokens = 1 + (t * 31 + i * 7) % 97;
+        auto r = book_.Reserve(p);
+        if (r.ok()) {
+          granted += r->hold_micros;
+          ++ok;
+          const int64_t available = r->available_micros;
+          int64_t seen = min_available.load();
+          while (available < seen && !min_available.compare_exchange_weak(seen, available)) {
+          }
+        } else if (absl::IsFailedPrecondition(r.status())) {
+          ++refused;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  go = true;
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(refused.load(), 0) << "the test must actually exhaust the balance";
+  EXPECT_LE(granted.load(), kBalance) << "granted holds exceed the balance";
+  EXPECT_GT(granted.load(), kBalance - 300) << "refused while there was room for the largest hold";
+  EXPECT_GE(min_available.load(), 0);
+  auto bal = book_.GetBalance(1);
+  ASSERT_TRUE(bal.ok());
+  EXPECT_EQ(bal->held_micros, granted.load());
+  EXPECT_EQ(bal->balance_micros, kBalance);
 }
 
 TEST_F(BalanceBookTest, UnpricedModelIsNotFound) {
