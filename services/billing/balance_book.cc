@@ -124,10 +124,17 @@ absl::Status BalanceBook::Release(const std::string& hold_id, int64_t account_id
 }
 
 absl::StatusOr<int64_t> BalanceBook::TopUp(int64_t account_id, int64_t amount_micros, const std::string& note,
-                                           std::string reference) {
+                                           const std::string& reference) {
   if (account_id <= 0) return absl::InvalidArgumentError("account_id is required");
   if (amount_micros == 0) return absl::InvalidArgumentError("amount_micros must not be 0");
-  if (reference.empty()) reference = "gen-" + new_id_();
+  if (amount_micros > kMaxChargeMicros || amount_micros < -kMaxChargeMicros) {
+    return absl::InvalidArgumentError(absl::StrCat("amount_micros beyond +/-", kMaxChargeMicros));
+  }
+  // The caller's idempotency key: a payment id, an invoice number. A generated one would
+  // make every retry of a timed-out call a second top-up.
+  if (reference.empty()) {
+    return absl::InvalidArgumentError("reference is required (the top-up's idempotency key)");
+  }
   auto result = store_->TopUp(TopUpEntry{account_id, amount_micros, note, reference, clock_()});
   if (!result.ok()) return result.status();
   std::lock_guard<std::mutex> lock(mu_);

@@ -17,7 +17,7 @@
 
 namespace routeall::billing {
 
-// Returns a fresh unique id (hold ids, generated top-up references).
+// Returns a fresh unique id (hold ids).
 using IdGenerator = std::function<std::string()>;
 
 struct BalanceBookOptions {
@@ -64,8 +64,9 @@ class BalanceBook {
   // Drops the hold; OK when it is already gone.
   absl::Status Release(const std::string& hold_id, int64_t account_id);
   // Returns the balance after the top-up (or the current one for a replayed reference).
+  // INVALID_ARGUMENT: no reference, amount 0 or beyond +/-kMaxChargeMicros.
   absl::StatusOr<int64_t> TopUp(int64_t account_id, int64_t amount_micros, const std::string& note,
-                                std::string reference);
+                                const std::string& reference);
   absl::StatusOr<AccountBalance> GetBalance(int64_t account_id);
   // Unset bounds: the last 30 days. limit <= 0: 100; capped at 1000.
   absl::StatusOr<UsageReport> GetUsage(int64_t account_id, std::optional<absl::Time> from,

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <limits>
 #include <thread>
 #include <vector>
 
+#include "common/pricing.h"
 #include "services/billing/fake_ledger_store.h"
 #include "services/billing/fake_price_store.h"
 
@@ -216,10 +218,20 @@ TEST_F(BalanceBookTest, TopUpReplayedReferenceIsANoOp) {
   EXPECT_EQ(*a, 500);
   EXPECT_EQ(*b, 500);
   EXPECT_EQ(book_.TopUp(1, 900, "card", "pay-1").status().code(), absl::StatusCode::kAlreadyExists);
-  // Empty references are generated, so two such top-ups are two top-ups.
-  EXPECT_EQ(*book_.TopUp(1, 100, "", ""), 600);
-  EXPECT_EQ(*book_.TopUp(1, -50, "refund", ""), 550);
-  EXPECT_EQ(book_.TopUp(1, 0, "", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*book_.TopUp(1, -50, "refund", "refund-1"), 450);
+  EXPECT_EQ(*book_.TopUp(1, -50, "refund", "refund-1"), 450);
+  EXPECT_EQ(book_.TopUp(1, 0, "", "zero").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(BalanceBookTest, TopUpWithoutAReferenceIsRefusedSoARetryCannotCreditTwice) {
+  EXPECT_EQ(book_.TopUp(1, 100, "card", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(book_.TopUp(1, 100, "card", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(book_.GetBalance(1)->balance_micros, 0);
+  EXPECT_EQ(book_.TopUp(1, kMaxChargeMicros + 1, "", "huge").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(book_.TopUp(1, std::numeric_limits<int64_t>::min(), "", "min").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*book_.TopUp(1, kMaxChargeMicros, "", "max"), kMaxChargeMicros);
 }
 
 TEST_F(BalanceBookTest, BalanceIsLoadedOnceAndOlderSnapshotsNeverWin) {

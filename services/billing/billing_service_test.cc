@@ -74,6 +74,26 @@ TEST_F(BillingServiceTest, ReserveMapsPricesHoldsAndErrors) {
   EXPECT_EQ(service_.Reserve(&ctx_, &req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(BillingServiceTest, TopUpRequiresAReferenceAndAReplayIsANoOp) {
+  v1::TopUpRequest top;
+  top.set_account_id(1);
+  top.set_amount_micros(1500);
+  v1::TopUpResponse resp;
+  grpc::Status st = service_.TopUp(&ctx_, &top, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("reference is required"), std::string::npos) << st.error_message();
+
+  top.set_reference("invoice-42");
+  ASSERT_TRUE(service_.TopUp(&ctx_, &top, &resp).ok());
+  EXPECT_EQ(resp.balance_micros(), 1500);
+  // A client retrying after a timeout: the same reference credits nothing more.
+  ASSERT_TRUE(service_.TopUp(&ctx_, &top, &resp).ok());
+  EXPECT_EQ(resp.balance_micros(), 1500);
+  EXPECT_EQ(ledger_.GetBalance(1)->balance_micros, 1500);
+  top.set_amount_micros(1600);
+  EXPECT_EQ(service_.TopUp(&ctx_, &top, &resp).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+}
+
 TEST_F(BillingServiceTest, GetUsageFormatsChargesAndTimestamps) {
   UsageEntry e;
   e.request_id = "r1";
