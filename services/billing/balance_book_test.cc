@@ -189,6 +189,80 @@ TEST_F(BalanceBookTest, ConcurrentHoldsOnOneAccountNeverExceedItsBalance) {
   EXPECT_EQ(bal->balance_micros, kBalance);
 }
 
+// A book whose hold expiry waits for usage settlement (the production wiring).
+class GatedExpiryTest : public BalanceBookTest {
+ protected:
+  GatedExpiryTest()
+      : gated_(
+            &ledger_, &catalog_, &metrics_, [this] { return now_; },
+            [this] { return "g" + std::to_string(++next_id_); },
+            BalanceBookOptions{absl::Minutes(30), &settled_, absl::Hours(24)}) {
+    EXPECT_TRUE(gated_.TopUp(1, 200, "", "fund").ok());
+  }
+  SettlementWatermark settled_;
+  BalanceBook gated_;
+};
+
+TEST_F(GatedExpiryTest, HoldOutlivesItsTtlUntilSettlementCatchesUpPastIt) {
+  const absl::Time expiry = now_ + absl::Minutes(30);
+  ASSERT_TRUE(gated_.Reserve(Req("r1")).ok());
+  settled_.Advance(now_);  // caught up when the hold was taken, then Kafka became unreachable
+  now_ += absl::Hours(2);
+  EXPECT_EQ(gated_.ExpireHolds(), 0);
+  EXPECT_EQ(gated_.ExpireHolds(), 0);
+  EXPECT_EQ(metrics_.holds_expiry_postponed.Value(), 1) << "counted once per hold";
+  EXPECT_EQ(metrics_.holds_expired.Value(), 0);
+  EXPECT_EQ(gated_.GetBalance(1)->held_micros, 200);
+  // The balance the hold covers cannot be spent a second time meanwhile.
+  EXPECT_EQ(gated_.Reserve(Req("r2")).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  settled_.Advance(expiry - absl::Milliseconds(1));  // not yet past the expiry
+  EXPECT_EQ(gated_.ExpireHolds(), 0);
+  settled_.Advance(expiry);  // every event in Kafka up to the expiry is settled: none was for r1
+  EXPECT_EQ(gated_.ExpireHolds(), 1);
+  EXPECT_EQ(metrics_.holds_expired.Value(), 1);
+  EXPECT_EQ(gated_.GetBalance(1)->held_micros, 0);
+  EXPECT_TRUE(gated_.Reserve(Req("r2")).ok());
+}
+
+TEST_F(GatedExpiryTest, NothingLeaksForeverAHoldIsReleasedAtTheMaxAge) {
+  ASSERT_TRUE(gated_.Reserve(Req("r1")).ok());  // settlement never catches up at all
+  now_ += absl::Hours(24) - absl::Milliseconds(1);
+  EXPECT_EQ(gated_.ExpireHolds(), 0);
+  now_ += absl::Milliseconds(1);
+  EXPECT_EQ(gated_.ExpireHolds(), 1);
+  EXPECT_EQ(gated_.GetBalance(1)->held_micros, 0);
+}
+
+TEST_F(GatedExpiryTest, NeverReleasedBeforeItsTtlEvenWhenCaughtUp) {
+  ASSERT_TRUE(gated_.Reserve(Req("r1")).ok());
+  now_ += absl::Minutes(29);
+  settled_.Advance(now_);
+  EXPECT_EQ(gated_.ExpireHolds(), 0) << "a hold is never released before its TTL";
+}
+
+TEST_F(BalanceBookTest, ReleaseByRequestIdDropsAHoldWhoseIdTheCallerNeverGot) {
+  Fund(1, 200);
+  ASSERT_TRUE(book_.Reserve(Req("r1")).ok());  // the gateway's Reserve deadline passed meanwhile
+  ASSERT_TRUE(book_.Release("", 1, "r1").ok());
+  EXPECT_EQ(book_.GetBalance(1)->held_micros, 0);
+  EXPECT_TRUE(book_.Release("", 1, "r1").ok()) << "idempotent";
+  EXPECT_EQ(book_.Reserve(Req("r1")).status().code(), absl::StatusCode::kAborted)
+      << "a retry of the released request cannot take the hold again";
+  EXPECT_TRUE(book_.Reserve(Req("r2")).ok()) << "the balance is free again";
+  EXPECT_EQ(book_.Release("", 1, "").code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(BalanceBookTest, ReleaseByRequestIdBeforeTheReserveArrivesRefusesIt) {
+  Fund(1, 200);
+  // The gateway gave up and released before its slow Reserve reached billing.
+  ASSERT_TRUE(book_.Release("", 1, "late").ok());
+  EXPECT_EQ(book_.Reserve(Req("late")).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(book_.GetBalance(1)->held_micros, 0) << "no hold leaks from the late Reserve";
+  now_ += absl::Minutes(30);  // the refusal lasts one TTL, then the request id is forgotten
+  EXPECT_TRUE(book_.Reserve(Req("late")).ok());
+}
+
 TEST_F(BalanceBookTest, UnpricedModelIsNotFound) {
   Fund(1, 1000);
   ReserveParams p = Req("r1");

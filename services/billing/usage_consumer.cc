@@ -75,10 +75,55 @@ void UsageConsumer::Run() {
 absl::StatusOr<size_t> UsageConsumer::RunOnce() {
   auto batch = source_->Poll(options_.max_batch, options_.poll_timeout);
   if (!batch.ok()) return batch.status();
-  if (batch->empty()) return 0;
-  absl::Status st = Settle(*batch);
-  if (!st.ok()) return st;
+  if (!batch->empty()) {
+    absl::Status st = Settle(*batch);
+    if (!st.ok()) return st;
+  }
+  // Everything handed out so far is settled: the positions now say how far settlement got.
+  CheckProgress();
   return batch->size();
+}
+
+void UsageConsumer::CheckProgress() {
+  if (options_.watermark == nullptr) return;
+  const absl::Time now = clock_();  // read before asking: what was in Kafka before now is below high
+  if (now < next_progress_check_) return;
+  next_progress_check_ = now + options_.progress_interval;
+  auto progress = source_->Progress();
+  if (!progress.ok() || progress->empty()) {
+    if (!progress_failing_) {
+      const std::string why = progress.ok() ? "no partition assigned" : progress.status().ToString();
+      LogWarn("usage settlement progress unknown; hold expiry is postponed", {{"error", why}});
+    }
+    progress_failing_ = true;
+    return;
+  }
+  if (progress_failing_) LogInfo("usage settlement progress known again");
+  progress_failing_ = false;
+  std::map<std::pair<std::string, int32_t>, int64_t> position, high;
+  bool caught_up = true;
+  for (const KafkaPartitionProgress& p : *progress) {
+    position[{p.topic, p.partition}] = p.position;
+    high[{p.topic, p.partition}] = p.high;
+    caught_up &= p.position >= p.high;
+  }
+  if (target_.has_value()) {
+    bool reached = true;
+    for (const auto& [tp, h] : target_->high) {
+      auto it = position.find(tp);
+      reached &= it != position.end() && it->second >= h;
+    }
+    if (reached) {
+      options_.watermark->Advance(target_->at);
+      target_.reset();
+    }
+  }
+  if (caught_up) {
+    options_.watermark->Advance(now);
+    target_.reset();
+  } else if (!target_.has_value()) {
+    target_ = Target{now, std::move(high)};
+  }
 }
 
 absl::Status UsageConsumer::Settle(const std::vector<KafkaMessage>& batch) {

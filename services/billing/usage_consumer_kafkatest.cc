@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/kafka.h"
+#include "common/pricing.h"
 #include "common/testing.h"
 #include "services/billing/billing_test_env.h"
 #include "services/billing/kafka_usage_io.h"
@@ -37,8 +38,11 @@ struct Process {
     EXPECT_TRUE(p.ok()) << p.status();
     producer = std::move(*p);
     dlq = std::make_unique<KafkaDeadLetterSink>(producer.get(), topic + ".dlq");
+    UsageConsumerOptions options;
+    options.watermark = &watermark;
+    options.progress_interval = absl::Milliseconds(100);
     consumer = std::make_unique<UsageConsumer>(source.get(), dlq.get(), ledger, &catalog, &book, &metrics,
-                                               [] { return absl::Now(); });
+                                               [] { return absl::Now(); }, options);
     thread = std::thread([this] { consumer->Run(); });
   }
   ~Process() { Stop(); }
@@ -53,6 +57,7 @@ struct Process {
 
   prometheus::Registry registry;
   BillingMetrics metrics;
+  SettlementWatermark watermark;
   PriceCatalog catalog;
   BalanceBook book;
   std::unique_ptr<KafkaMessageSource> kafka_source;
@@ -246,6 +251,46 @@ TEST_F(UsageKafkaTest, PoisonEventsGoToDeadLettersAndNeverStopOtherAccounts) {
       },
       30s);
   EXPECT_EQ(dead, poison);
+}
+
+TEST_F(UsageKafkaTest, SettlementWatermarkPassesOnlyWhatIsSettled) {
+  ProduceEvents(500);
+  const absl::Time produced = absl::Now();
+  Process p(brokers_, topic_, group_, ledger_.get(), prices_.get());
+  ASSERT_TRUE(WaitFor([&] { return p.watermark.Through() >= produced; }, 60s))
+      << "committed " << p.source->committed();
+  // Everything that was in Kafka before the watermark is settled.
+  EXPECT_EQ(p.Seen(), 500);
+  EXPECT_EQ(env_->QueryInt("SELECT count(*) FROM " + env_->schema() + ".ledger"), unique_);
+}
+
+TEST_F(UsageKafkaTest, UnreachableKafkaNeverCountsAsCaughtUp) {
+  prometheus::Registry registry;
+  BillingMetrics metrics(registry);
+  PriceCatalog catalog(prices_.get(), [] { return absl::Now(); });
+  SettlementWatermark watermark;
+  BalanceBook book(ledger_.get(), &catalog, &metrics, [] { return absl::Now(); }, [] { return "h"; },
+                   BalanceBookOptions{absl::Milliseconds(1), &watermark});
+  auto c = KafkaConsumer::Create({"127.0.0.1:1", group_, {topic_}, {}});  // nothing listens there
+  ASSERT_TRUE(c.ok()) << c.status();
+  KafkaMessageSource source(std::move(*c));
+  auto producer = KafkaProducer::Create({brokers_, {}});
+  ASSERT_TRUE(producer.ok());
+  KafkaDeadLetterSink dlq(producer->get(), topic_ + ".dlq");
+  UsageConsumerOptions options;
+  options.watermark = &watermark;
+  options.progress_interval = absl::ZeroDuration();
+  UsageConsumer consumer(&source, &dlq, ledger_.get(), &catalog, &book, &metrics, [] { return absl::Now(); },
+                         options, [](std::chrono::milliseconds) {});
+  ASSERT_TRUE(ledger_->TopUp({1, 1000, "", "fund", absl::Now()}).ok());
+  ASSERT_TRUE(book.Reserve({"r1", 1, "gpt", 100, 100, 0, kMultiplierOne}).ok());
+  const auto until = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < until) (void)consumer.RunOnce();
+  source.Close();
+  EXPECT_EQ(watermark.Through(), absl::InfinitePast());
+  EXPECT_EQ(book.ExpireHolds(), 0) << "the TTL (1 ms) passed, but the hold is kept";
+  EXPECT_EQ(book.GetBalance(1)->held_micros, 300);
+  EXPECT_EQ(metrics.holds_expiry_postponed.Value(), 1);
 }
 
 TEST_F(UsageKafkaTest, ConsumerKilledBeforeItsOffsetCommitLosesAndDoublesNothing) {

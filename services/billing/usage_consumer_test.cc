@@ -48,8 +48,13 @@ class FakeSource final : public MessageSource {
     return absl::OkStatus();
   }
   void Close() override { closed = true; }
+  absl::StatusOr<std::vector<KafkaPartitionProgress>> Progress() override {
+    if (!progress) return absl::UnimplementedError("no progress");
+    return progress();
+  }
 
   int polls = 0;
+  std::function<absl::StatusOr<std::vector<KafkaPartitionProgress>>()> progress;
   int fail_commits = 0;
   bool closed = false;
   std::function<void()> on_poll;
@@ -114,12 +119,14 @@ class UsageConsumerTest : public ::testing::Test {
         catalog_(&prices_, [this] { return now_; }),
         book_(
             &ledger_, &catalog_, &metrics_, [this] { return now_; },
-            [this] { return "h" + std::to_string(++ids_); }),
+            [this] { return "h" + std::to_string(++ids_); },
+            BalanceBookOptions{absl::Minutes(30), &watermark_}),
         source_(&journal_),
         dead_(&journal_),
         consumer_(
             &source_, &dead_, &ledger_, &catalog_, &book_, &metrics_, [this] { return now_; },
-            UsageConsumerOptions{}, [this](std::chrono::milliseconds d) { sleeps_.push_back(d.count()); }) {
+            WithWatermark(&watermark_),
+            [this](std::chrono::milliseconds d) { sleeps_.push_back(d.count()); }) {
     ModelPrice p;
     p.set_model("m");
     p.set_input_per_mtok(1000000);
@@ -154,6 +161,18 @@ class UsageConsumerTest : public ::testing::Test {
 
   int64_t Balance(int64_t account = 1) { return book_.GetBalance(account)->balance_micros; }
 
+  static UsageConsumerOptions WithWatermark(SettlementWatermark* w) {
+    UsageConsumerOptions o;
+    o.watermark = w;
+    return o;
+  }
+  // One partition of the usage topic at this position and high watermark.
+  void SetProgress(int64_t position, int64_t high) {
+    source_.progress = [position, high]() -> absl::StatusOr<std::vector<KafkaPartitionProgress>> {
+      return std::vector<KafkaPartitionProgress>{{"routeall.usage.v1", 0, position, high}};
+    };
+  }
+
   Journal journal_;
   std::vector<int64_t> sleeps_;
   prometheus::Registry registry_;
@@ -165,6 +184,7 @@ class UsageConsumerTest : public ::testing::Test {
   JournalingLedger ledger_;
   FakePriceStore prices_;
   PriceCatalog catalog_;
+  SettlementWatermark watermark_;
   BalanceBook book_;
   FakeSource source_;
   FakeDeadLetters dead_;
@@ -307,6 +327,78 @@ TEST_F(UsageConsumerTest, TransientFailureWhileIsolatingResumesAtTheSameEvent) {
   EXPECT_EQ(metrics_.events_duplicate.Value(), 0) << "r1 was not settled again";
   EXPECT_EQ(Balance(1), -10);
   EXPECT_EQ(Balance(3), -20);
+}
+
+TEST_F(UsageConsumerTest, WatermarkAdvancesOnlyWhenEveryPartitionIsCaughtUp) {
+  EXPECT_EQ(watermark_.Through(), absl::InfinitePast());
+  ASSERT_TRUE(consumer_.RunOnce().ok());  // progress unknown (a source that cannot tell)
+  EXPECT_EQ(watermark_.Through(), absl::InfinitePast());
+  now_ += absl::Seconds(1);
+  source_.progress = []() -> absl::StatusOr<std::vector<KafkaPartitionProgress>> {
+    return absl::UnavailableError("all brokers down");
+  };
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), absl::InfinitePast()) << "Kafka unreachable: not caught up";
+  now_ += absl::Seconds(1);
+  source_.progress = []() -> absl::StatusOr<std::vector<KafkaPartitionProgress>> {
+    return std::vector<KafkaPartitionProgress>{};
+  };
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), absl::InfinitePast()) << "no partition assigned: not caught up";
+  now_ += absl::Seconds(1);
+  SetProgress(7, 7);
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), now_);
+  const absl::Time caught_up = now_;
+  now_ += absl::Milliseconds(500);
+  SetProgress(7, 9);  // lagging
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  now_ += absl::Seconds(5);
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), caught_up);
+}
+
+TEST_F(UsageConsumerTest, SteadyStreamStillAdvancesTheWatermarkToWhenItsBacklogWasNoted) {
+  SetProgress(100, 150);  // never caught up: new events keep arriving
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  const absl::Time noted = now_;
+  now_ += absl::Seconds(2);
+  SetProgress(149, 200);
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), absl::InfinitePast()) << "offset 149 of the noted backlog is not settled";
+  now_ += absl::Seconds(2);
+  SetProgress(150, 260);
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), noted) << "everything in Kafka at `noted` is settled";
+}
+
+TEST_F(UsageConsumerTest, LateUsageEventFindsItsHoldKeptDuringAnOutageAndIsBilledOnce) {
+  ASSERT_TRUE(book_.TopUp(1, 1000, "", "fund").ok());
+  auto hold = book_.Reserve({"r1", 1, "m", 300, 200, 0, kMultiplierOne});  // 300 + 400 = 700 held
+  ASSERT_TRUE(hold.ok());
+  // Kafka unreachable for billing for an hour: the TTL passes, settlement cannot confirm.
+  source_.progress = []() -> absl::StatusOr<std::vector<KafkaPartitionProgress>> {
+    return absl::UnavailableError("all brokers down");
+  };
+  for (int i = 0; i < 60; ++i) {
+    now_ += absl::Minutes(1);
+    ASSERT_TRUE(consumer_.RunOnce().ok());
+    book_.ExpireHolds();
+  }
+  EXPECT_EQ(book_.GetBalance(1)->held_micros, 700) << "the hold outlived its TTL";
+  EXPECT_EQ(metrics_.holds_expired.Value(), 0);
+  EXPECT_EQ(book_.Reserve({"r2", 1, "m", 300, 200, 0, kMultiplierOne}).status().code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "the held balance cannot be spent twice";
+  // Kafka is back; the event that was waiting there arrives.
+  auto e = Event("r1", 300, 150);  // 600
+  e.set_hold_id(hold->hold_id);
+  source_.Push({Msg(e)});
+  SetProgress(1, 1);
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(Balance(), 400);
+  EXPECT_EQ(book_.GetBalance(1)->held_micros, 0);
+  EXPECT_EQ(metrics_.holds_expired.Value(), 0);
 }
 
 TEST_F(UsageConsumerTest, FailingTransactionIsRetriedOnTheSameBatchWithoutCommitting) {
