@@ -109,14 +109,16 @@ void UsageConsumer::CheckProgress() {
   }
   if (target_.has_value()) {
     bool reached = true;
+    bool reassigned = false;
     for (const auto& [tp, h] : target_->high) {
       auto it = position.find(tp);
+      reassigned |= it == position.end();
       reached &= it != position.end() && it->second >= h;
     }
-    if (reached) {
-      options_.watermark->Advance(target_->at);
-      target_.reset();
-    }
+    if (reached) options_.watermark->Advance(target_->at);
+    // A partition of the target is no longer ours (rebalance): it can never be reached here,
+    // so note a new target rather than wait for it for ever.
+    if (reached || reassigned) target_.reset();
   }
   if (caught_up) {
     options_.watermark->Advance(now);

@@ -372,6 +372,23 @@ TEST_F(UsageConsumerTest, SteadyStreamStillAdvancesTheWatermarkToWhenItsBacklogW
   EXPECT_EQ(watermark_.Through(), noted) << "everything in Kafka at `noted` is settled";
 }
 
+TEST_F(UsageConsumerTest, AReassignedPartitionDoesNotPinTheWatermarkForEver) {
+  SetProgress(100, 150);  // partition 0 lagging: its high watermark is noted
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  now_ += absl::Seconds(2);
+  source_.progress = []() -> absl::StatusOr<std::vector<KafkaPartitionProgress>> {
+    return std::vector<KafkaPartitionProgress>{{"routeall.usage.v1", 1, 10, 20}};  // now only partition 1
+  };
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  const absl::Time renoted = now_;
+  now_ += absl::Seconds(2);
+  source_.progress = []() -> absl::StatusOr<std::vector<KafkaPartitionProgress>> {
+    return std::vector<KafkaPartitionProgress>{{"routeall.usage.v1", 1, 20, 30}};
+  };
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), renoted);
+}
+
 TEST_F(UsageConsumerTest, LateUsageEventFindsItsHoldKeptDuringAnOutageAndIsBilledOnce) {
   ASSERT_TRUE(book_.TopUp(1, 1000, "", "fund").ok());
   auto hold = book_.Reserve({"r1", 1, "m", 300, 200, 0, kMultiplierOne});  // 300 + 400 = 700 held
