@@ -189,4 +189,38 @@ absl::Status KafkaConsumer::CommitSync(const std::vector<KafkaMessage>& batch) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<KafkaPartitionProgress>> KafkaConsumer::Progress(
+    std::chrono::milliseconds timeout) {
+  const int timeout_ms = static_cast<int>(timeout.count());
+  std::vector<RdKafka::TopicPartition*> parts;
+  RdKafka::ErrorCode rc = consumer_->assignment(parts);
+  std::vector<KafkaPartitionProgress> out;
+  if (rc == RdKafka::ERR_NO_ERROR && !parts.empty()) rc = consumer_->position(parts);
+  bool need_committed = false;
+  for (const auto* p : parts) need_committed |= p->offset() < 0;
+  if (rc == RdKafka::ERR_NO_ERROR && need_committed) {
+    std::vector<RdKafka::TopicPartition*> committed;
+    for (const auto* p : parts) {
+      committed.push_back(RdKafka::TopicPartition::create(p->topic(), p->partition()));
+    }
+    rc = consumer_->committed(committed, timeout_ms);
+    for (size_t i = 0; rc == RdKafka::ERR_NO_ERROR && i < parts.size(); ++i) {
+      if (parts[i]->offset() < 0) parts[i]->set_offset(committed[i]->offset());
+    }
+    RdKafka::TopicPartition::destroy(committed);
+  }
+  for (const auto* p : parts) {
+    if (rc != RdKafka::ERR_NO_ERROR) break;
+    int64_t low = 0, high = 0;
+    rc = consumer_->query_watermark_offsets(p->topic(), p->partition(), &low, &high, timeout_ms);
+    if (rc != RdKafka::ERR_NO_ERROR) break;
+    out.push_back({p->topic(), p->partition(), p->offset() < 0 ? low : p->offset(), high});
+  }
+  RdKafka::TopicPartition::destroy(parts);
+  if (rc != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("kafka progress: ", RdKafka::err2str(rc)));
+  }
+  return out;
+}
+
 }  // namespace routeall

@@ -70,6 +70,14 @@ struct KafkaMessage {
   std::string payload;
 };
 
+// Where a consumer stands on one assigned partition.
+struct KafkaPartitionProgress {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t position = 0;  // the next offset this consumer hands out
+  int64_t high = 0;      // the partition's high watermark: the offset of the next message produced
+};
+
 struct KafkaConsumerOptions {
   std::string brokers;
   std::string group_id;
@@ -87,6 +95,10 @@ class KafkaConsumer {
                                                       std::chrono::milliseconds timeout);
   // Commits, synchronously, the position after each partition's highest offset in batch.
   absl::Status CommitSync(const std::vector<KafkaMessage>& batch);
+  // The assigned partitions with this consumer's position (after the last message handed
+  // out; before any, the committed offset, else the low watermark) and the broker's high
+  // watermark. UNAVAILABLE when the broker cannot be asked; empty while none is assigned.
+  absl::StatusOr<std::vector<KafkaPartitionProgress>> Progress(std::chrono::milliseconds timeout);
   void Close();
 
  private:

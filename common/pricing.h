@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "absl/status/status.h"
 
 #include "routeall/billing/v1/billing_service.pb.h"
 #include "routeall/llm/v1/llm.pb.h"
@@ -14,6 +17,13 @@ namespace routeall {
 // per-call and per-search fees are micro-credits each; multipliers are parts per million.
 inline constexpr int64_t kMicrosPerCredit = 1000000;
 inline constexpr int64_t kMultiplierOne = 1000000;
+
+// Sanity bounds on one request. No real request comes near them; anything beyond is a bug or
+// an attack, never something to bill. Each usage count (every token kind, calls, searches)
+// is at most 10^9, and one charge at most 10^15 micro-credits (10^9 credits), so the sum of
+// a whole batch of charges (500 x 10^15) stays far inside int64.
+inline constexpr int64_t kMaxUsageCount = 1000000000;
+inline constexpr int64_t kMaxChargeMicros = int64_t{1000000000} * 1000000;
 
 // Tokens of each kind as billed (derived once from a canonical Usage).
 struct BilledTokens {
@@ -31,10 +41,23 @@ struct BilledTokens {
 // (a part larger than its whole) are clamped so no kind is negative or counted twice.
 BilledTokens SplitUsage(const llm::v1::Usage& usage);
 
+// OK, or INVALID_ARGUMENT naming the first problem: a negative count, a count above
+// kMaxUsageCount, or parts larger than their whole (cached + cache_write > prompt,
+// reasoning > completion). Billing dead-letters usage events that fail it.
+absl::Status ValidateUsage(const llm::v1::Usage& usage);
+
 // Charge in micro-credits. Every kind is priced exactly (rate x tokens, in micro-credits per
 // million), summed, multiplied by the group multiplier, and only then rounded once, half
 // up, to whole micro-credits, so splitting a request's usage differently can never change
 // its charge by more than the final rounding. Unset reasoning rate = output rate.
+// Negative rates and multipliers count as 0, so a charge is never negative. The arithmetic is
+// checked: nullopt when the exact charge does not fit in int64 (absurd counts or prices).
+std::optional<int64_t> ExactChargeMicros(const billing::v1::ModelPrice& price, int64_t multiplier_ppm,
+                                         const llm::v1::Usage& usage);
+
+// ExactChargeMicros saturated: a charge too large for int64 is INT64_MAX, never a wrapped
+// negative, zero or small number. So a hold sized from absurd bounds is refused for
+// insufficient balance, and an event carrying such a charge fails billing's kMaxChargeMicros check.
 int64_t ComputeChargeMicros(const billing::v1::ModelPrice& price, int64_t multiplier_ppm,
                             const llm::v1::Usage& usage);
 

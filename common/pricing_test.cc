@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <limits>
+
 namespace routeall {
 namespace {
 
@@ -91,6 +94,72 @@ TEST(PricingTest, HugeCountsDoNotOverflow) {
   p.set_output_per_mtok(int64_t{1} << 40);
   // 1e9 tokens at 2^40 micro/Mtok = 1e3 x 2^40 micro ~ 1.1e15: fits, computed exactly.
   EXPECT_EQ(ComputeChargeMicros(p, kMultiplierOne, U(0, 0, 1000000000)), int64_t{1000} << 40);
+}
+
+TEST(PricingTest, AbsurdCountsSaturateAtInt64MaxNeverWrap) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  const int64_t counts[] = {kMax, int64_t{1} << 62, int64_t{1} << 50, int64_t{1} << 40};
+  const int64_t multipliers[] = {1, kMultiplierOne, 1500000, kMax};
+  for (int64_t n : counts) {
+    for (int64_t m : multipliers) {
+      SCOPED_TRACE(testing::Message() << "count " << n << " multiplier " << m);
+      // More tokens never cost less than the same shape at 10^9 tokens: no wrap to
+      // negative, zero or tiny.
+      const std::function<llm::v1::Usage(int64_t)> shapes[] = {
+          [](int64_t k) { return U(k, 0, 0); }, [](int64_t k) { return U(0, 0, k); },
+          [](int64_t k) { return U(k, k, k); }, [](int64_t k) { return U(k, 0, k, k, 0); }};
+      for (const auto& shape : shapes) {
+        const int64_t sane = ComputeChargeMicros(Gpt4o(), m, shape(kMaxUsageCount));
+        const int64_t c = ComputeChargeMicros(Gpt4o(), m, shape(n));
+        EXPECT_GT(sane, 0);
+        EXPECT_GE(c, sane);
+      }
+    }
+  }
+  // 2^62 prompt tokens x 2.5 micro each = 1.15e19 > int64: saturated, and flagged as not exact.
+  EXPECT_EQ(ComputeChargeMicros(Gpt4o(), kMultiplierOne, U(int64_t{1} << 62, 0, 0)), kMax);
+  EXPECT_FALSE(ExactChargeMicros(Gpt4o(), kMultiplierOne, U(int64_t{1} << 62, 0, 0)).has_value());
+  // Beyond even 128-bit intermediates: every factor at int64's maximum.
+  billing::v1::ModelPrice huge;
+  huge.set_output_per_mtok(kMax);
+  huge.set_per_call(kMax);
+  llm::v1::Usage u = U(0, 0, kMax);
+  u.set_calls(kMax);
+  EXPECT_EQ(ComputeChargeMicros(huge, kMax, u), kMax);
+  EXPECT_FALSE(ExactChargeMicros(huge, kMax, u).has_value());
+  // The largest sane request is computed exactly.
+  EXPECT_EQ(ExactChargeMicros(Gpt4o(), kMultiplierOne, U(kMaxUsageCount, 0, kMaxUsageCount)),
+            int64_t{2500} * 1000000 + int64_t{10000} * 1000000);
+}
+
+TEST(PricingTest, NegativeRatesAndMultipliersNeverMakeANegativeCharge) {
+  billing::v1::ModelPrice p;
+  p.set_input_per_mtok(-1000000);
+  p.set_per_call(-5);
+  llm::v1::Usage u = U(1000, 0, 0);
+  u.set_calls(3);
+  EXPECT_EQ(ComputeChargeMicros(p, kMultiplierOne, u), 0);
+  EXPECT_EQ(ComputeChargeMicros(Gpt4o(), -kMultiplierOne, U(1000, 0, 0)), 0);
+}
+
+TEST(PricingTest, ValidateUsageRejectsNegativeHugeAndInconsistentCounts) {
+  EXPECT_TRUE(ValidateUsage(U(972, 896, 40, 10, 76)).ok());
+  EXPECT_TRUE(ValidateUsage(U(kMaxUsageCount, 0, kMaxUsageCount)).ok());
+  EXPECT_TRUE(ValidateUsage(llm::v1::Usage()).ok());
+  const llm::v1::Usage bad[] = {U(-1, 0, 0), U(0, 0, -1), U(10, -1, 0), U(kMaxUsageCount + 1, 0, 0),
+                                U(0, 0, std::numeric_limits<int64_t>::max()),
+                                U(10, 11, 0),        // cached > prompt
+                                U(10, 6, 0, 0, 5),   // cached + written > prompt
+                                U(0, 0, 5, 6)};      // reasoning > completion
+  for (const auto& u : bad) {
+    EXPECT_EQ(ValidateUsage(u).code(), absl::StatusCode::kInvalidArgument) << u.ShortDebugString();
+  }
+  llm::v1::Usage calls;
+  calls.set_calls(-1);
+  EXPECT_FALSE(ValidateUsage(calls).ok());
+  calls.set_calls(0);
+  calls.set_web_search_calls(kMaxUsageCount + 1);
+  EXPECT_FALSE(ValidateUsage(calls).ok());
 }
 
 TEST(PricingTest, FormatCredits) {

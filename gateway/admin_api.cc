@@ -185,6 +185,10 @@ HttpResponse AdminApi::Dispatch(const HttpRequest& req) {
   if (path == "/admin/topups" && post) {
     billing::v1::TopUpRequest r;
     if (!ParseBody(body, &r, &err)) return bad(err);
+    // The idempotency key: without one, a retried top-up would credit twice.
+    if (r.reference().empty()) {
+      return bad("reference is required (a unique id of this top-up, e.g. the payment id)");
+    }
     billing::v1::TopUpResponse res;
     return Finish(billing_->TopUp(ctx().get(), r, &res), res);
   }

@@ -7,6 +7,18 @@
 
 namespace routeall::billing {
 
+void SettlementWatermark::Advance(absl::Time t) {
+  const int64_t v = absl::ToUnixMicros(t);
+  int64_t seen = micros_.load();
+  while (v > seen && !micros_.compare_exchange_weak(seen, v)) {
+  }
+}
+
+absl::Time SettlementWatermark::Through() const {
+  const int64_t v = micros_.load();
+  return v == std::numeric_limits<int64_t>::min() ? absl::InfinitePast() : absl::FromUnixMicros(v);
+}
+
 BalanceBook::BalanceBook(LedgerStore* store, PriceCatalog* prices, BillingMetrics* metrics, Clock clock,
                          IdGenerator new_id, BalanceBookOptions options)
     : store_(store),
@@ -43,17 +55,52 @@ void BalanceBook::DropHold(Account& account, std::map<std::string, Hold>::iterat
 }
 
 int BalanceBook::ExpireLocked(int64_t account_id, Account& account, absl::Time now) {
+  for (auto it = account.released.begin(); it != account.released.end();) {
+    if (it->second <= now) {
+      it = account.released.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  const absl::Time settled = options_.settled ? options_.settled->Through() : absl::InfiniteFuture();
   int n = 0;
   for (auto it = account.holds.begin(); it != account.holds.end();) {
-    if (it->second.expires_at > now) {
+    Hold& h = it->second;
+    if (h.expires_at > now) {
       ++it;
       continue;
     }
-    // A usage event that never came: the gateway died mid-request or lost the event.
-    LogWarn("hold expired without a usage event", {{"account_id", account_id},
-                                                   {"hold_id", it->first},
-                                                   {"request_id", it->second.request_id},
-                                                   {"hold_micros", it->second.micros}});
+    const bool confirmed = h.expires_at <= settled;
+    if (!confirmed && now - h.created_at < options_.hold_max_age) {
+      // Settlement is behind (consumer lagging, Kafka unreachable): the usage event may
+      // still be on its way, and freeing the hold now would let the balance be spent twice.
+      if (!h.postponed) {
+        h.postponed = true;
+        metrics_->holds_expiry_postponed.Increment();
+        LogWarn("hold expiry postponed until usage settlement catches up",
+                {{"account_id", account_id},
+                 {"hold_id", it->first},
+                 {"request_id", h.request_id},
+                 {"hold_micros", h.micros},
+                 {"settled_through", absl::FormatTime(settled)}});
+      }
+      ++it;
+      continue;
+    }
+    if (confirmed) {
+      // A usage event that never came: the gateway died mid-request or lost the event.
+      LogWarn("hold expired without a usage event", {{"account_id", account_id},
+                                                     {"hold_id", it->first},
+                                                     {"request_id", h.request_id},
+                                                     {"hold_micros", h.micros}});
+    } else {
+      LogError("hold released after --hold-max-age-ms although usage settlement never caught up",
+               {{"account_id", account_id},
+                {"hold_id", it->first},
+                {"request_id", h.request_id},
+                {"hold_micros", h.micros},
+                {"settled_through", absl::FormatTime(settled)}});
+    }
     metrics_->holds_expired.Increment();
     DropHold(account, it++);
     ++n;
@@ -92,6 +139,10 @@ absl::StatusOr<Reservation> BalanceBook::Reserve(const ReserveParams& p) {
   std::lock_guard<std::mutex> lock(mu_);
   Account& a = accounts_[p.account_id];
   ExpireLocked(p.account_id, a, now);
+  if (a.released.count(p.request_id) > 0) {
+    return absl::AbortedError(
+        absl::StrCat("request ", p.request_id, " was released; reserve with a new request id"));
+  }
   auto existing = a.requests.find(p.request_id);
   if (existing != a.requests.end()) {
     const Hold& h = a.holds.at(existing->second);
@@ -106,15 +157,28 @@ absl::StatusOr<Reservation> BalanceBook::Reserve(const ReserveParams& p) {
                      " credits, this request may cost up to ", FormatCredits(hold)));
   }
   std::string hold_id = new_id_();
-  a.holds[hold_id] = Hold{p.request_id, hold, *price, now + options_.hold_ttl};
+  a.holds[hold_id] = Hold{p.request_id, hold, *price, now, now + options_.hold_ttl};
   a.requests[p.request_id] = hold_id;
   a.held += hold;
   metrics_->reserve_ok.Increment();
   return Reservation{hold_id, *price, hold, available - hold};
 }
 
-absl::Status BalanceBook::Release(const std::string& hold_id, int64_t account_id) {
-  if (hold_id.empty()) return absl::InvalidArgumentError("hold_id is required");
+absl::Status BalanceBook::Release(const std::string& hold_id, int64_t account_id,
+                                  const std::string& request_id) {
+  if (hold_id.empty() && request_id.empty()) {
+    return absl::InvalidArgumentError("hold_id or request_id is required");
+  }
+  if (hold_id.empty()) {
+    if (account_id <= 0) return absl::InvalidArgumentError("account_id is required");
+    const absl::Time now = clock_();
+    std::lock_guard<std::mutex> lock(mu_);
+    Account& a = accounts_[account_id];  // an unloaded entry is fine: it only holds the tombstone
+    a.released[request_id] = now + options_.hold_ttl;
+    auto r = a.requests.find(request_id);
+    if (r != a.requests.end()) DropHold(a, a.holds.find(r->second));
+    return absl::OkStatus();
+  }
   std::lock_guard<std::mutex> lock(mu_);
   auto a = accounts_.find(account_id);
   if (a == accounts_.end()) return absl::OkStatus();
@@ -124,10 +188,17 @@ absl::Status BalanceBook::Release(const std::string& hold_id, int64_t account_id
 }
 
 absl::StatusOr<int64_t> BalanceBook::TopUp(int64_t account_id, int64_t amount_micros, const std::string& note,
-                                           std::string reference) {
+                                           const std::string& reference) {
   if (account_id <= 0) return absl::InvalidArgumentError("account_id is required");
   if (amount_micros == 0) return absl::InvalidArgumentError("amount_micros must not be 0");
-  if (reference.empty()) reference = "gen-" + new_id_();
+  if (amount_micros > kMaxChargeMicros || amount_micros < -kMaxChargeMicros) {
+    return absl::InvalidArgumentError(absl::StrCat("amount_micros beyond +/-", kMaxChargeMicros));
+  }
+  // The caller's idempotency key: a payment id, an invoice number. A generated one would
+  // make every retry of a timed-out call a second top-up.
+  if (reference.empty()) {
+    return absl::InvalidArgumentError("reference is required (the top-up's idempotency key)");
+  }
   auto result = store_->TopUp(TopUpEntry{account_id, amount_micros, note, reference, clock_()});
   if (!result.ok()) return result.status();
   std::lock_guard<std::mutex> lock(mu_);

@@ -4,6 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <limits>
+#include <thread>
+#include <vector>
+
+#include "common/pricing.h"
 #include "services/billing/fake_ledger_store.h"
 #include "services/billing/fake_price_store.h"
 
@@ -137,6 +143,126 @@ TEST_F(BalanceBookTest, ReserveDropsExpiredHoldsOfTheAccountWithoutASweep) {
   EXPECT_EQ(metrics_.holds_expired.Value(), 1);
 }
 
+TEST_F(BalanceBookTest, ConcurrentHoldsOnOneAccountNeverExceedItsBalance) {
+  constexpr int64_t kBalance = 1000003;
+  Fund(1, kBalance);
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 400;
+  std::atomic<int64_t> granted{0};
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::atomic<int64_t> min_available{kBalance};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go) std::this_thread::yield();
+      for (int i = 0; i < kPerThread; ++i) {
+        // Hold sizes 2 x (1..97) + 100 micro-credits: uneven, so the boundary is hit mid-stream.
+        ReserveParams p = Req("t" + std::to_string(t) + "-" + std::to_string(i));
+        p.max_output_tokens = 1 + (t * 31 + i * 7) % 97;
+        auto r = book_.Reserve(p);
+        if (r.ok()) {
+          granted += r->hold_micros;
+          ++ok;
+          const int64_t available = r->available_micros;
+          int64_t seen = min_available.load();
+          while (available < seen && !min_available.compare_exchange_weak(seen, available)) {
+          }
+        } else if (absl::IsFailedPrecondition(r.status())) {
+          ++refused;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  go = true;
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(refused.load(), 0) << "the test must actually exhaust the balance";
+  EXPECT_LE(granted.load(), kBalance) << "granted holds exceed the balance";
+  EXPECT_GT(granted.load(), kBalance - 300) << "refused while there was room for the largest hold";
+  EXPECT_GE(min_available.load(), 0);
+  auto bal = book_.GetBalance(1);
+  ASSERT_TRUE(bal.ok());
+  EXPECT_EQ(bal->held_micros, granted.load());
+  EXPECT_EQ(bal->balance_micros, kBalance);
+}
+
+// A book whose hold expiry waits for usage settlement (the production wiring).
+class GatedExpiryTest : public BalanceBookTest {
+ protected:
+  GatedExpiryTest()
+      : gated_(
+            &ledger_, &catalog_, &metrics_, [this] { return now_; },
+            [this] { return "g" + std::to_string(++next_id_); },
+            BalanceBookOptions{absl::Minutes(30), &settled_, absl::Hours(24)}) {
+    EXPECT_TRUE(gated_.TopUp(1, 200, "", "fund").ok());
+  }
+  SettlementWatermark settled_;
+  BalanceBook gated_;
+};
+
+TEST_F(GatedExpiryTest, HoldOutlivesItsTtlUntilSettlementCatchesUpPastIt) {
+  const absl::Time expiry = now_ + absl::Minutes(30);
+  ASSERT_TRUE(gated_.Reserve(Req("r1")).ok());
+  settled_.Advance(now_);  // caught up when the hold was taken, then Kafka became unreachable
+  now_ += absl::Hours(2);
+  EXPECT_EQ(gated_.ExpireHolds(), 0);
+  EXPECT_EQ(gated_.ExpireHolds(), 0);
+  EXPECT_EQ(metrics_.holds_expiry_postponed.Value(), 1) << "counted once per hold";
+  EXPECT_EQ(metrics_.holds_expired.Value(), 0);
+  EXPECT_EQ(gated_.GetBalance(1)->held_micros, 200);
+  // The balance the hold covers cannot be spent a second time meanwhile.
+  EXPECT_EQ(gated_.Reserve(Req("r2")).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  settled_.Advance(expiry - absl::Milliseconds(1));  // not yet past the expiry
+  EXPECT_EQ(gated_.ExpireHolds(), 0);
+  settled_.Advance(expiry);  // every event in Kafka up to the expiry is settled: none was for r1
+  EXPECT_EQ(gated_.ExpireHolds(), 1);
+  EXPECT_EQ(metrics_.holds_expired.Value(), 1);
+  EXPECT_EQ(gated_.GetBalance(1)->held_micros, 0);
+  EXPECT_TRUE(gated_.Reserve(Req("r2")).ok());
+}
+
+TEST_F(GatedExpiryTest, NothingLeaksForeverAHoldIsReleasedAtTheMaxAge) {
+  ASSERT_TRUE(gated_.Reserve(Req("r1")).ok());  // settlement never catches up at all
+  now_ += absl::Hours(24) - absl::Milliseconds(1);
+  EXPECT_EQ(gated_.ExpireHolds(), 0);
+  now_ += absl::Milliseconds(1);
+  EXPECT_EQ(gated_.ExpireHolds(), 1);
+  EXPECT_EQ(gated_.GetBalance(1)->held_micros, 0);
+}
+
+TEST_F(GatedExpiryTest, NeverReleasedBeforeItsTtlEvenWhenCaughtUp) {
+  ASSERT_TRUE(gated_.Reserve(Req("r1")).ok());
+  now_ += absl::Minutes(29);
+  settled_.Advance(now_);
+  EXPECT_EQ(gated_.ExpireHolds(), 0) << "a hold is never released before its TTL";
+}
+
+TEST_F(BalanceBookTest, ReleaseByRequestIdDropsAHoldWhoseIdTheCallerNeverGot) {
+  Fund(1, 200);
+  ASSERT_TRUE(book_.Reserve(Req("r1")).ok());  // the gateway's Reserve deadline passed meanwhile
+  ASSERT_TRUE(book_.Release("", 1, "r1").ok());
+  EXPECT_EQ(book_.GetBalance(1)->held_micros, 0);
+  EXPECT_TRUE(book_.Release("", 1, "r1").ok()) << "idempotent";
+  EXPECT_EQ(book_.Reserve(Req("r1")).status().code(), absl::StatusCode::kAborted)
+      << "a retry of the released request cannot take the hold again";
+  EXPECT_TRUE(book_.Reserve(Req("r2")).ok()) << "the balance is free again";
+  EXPECT_EQ(book_.Release("", 1, "").code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(BalanceBookTest, ReleaseByRequestIdBeforeTheReserveArrivesRefusesIt) {
+  Fund(1, 200);
+  // The gateway gave up and released before its slow Reserve reached billing.
+  ASSERT_TRUE(book_.Release("", 1, "late").ok());
+  EXPECT_EQ(book_.Reserve(Req("late")).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(book_.GetBalance(1)->held_micros, 0) << "no hold leaks from the late Reserve";
+  now_ += absl::Minutes(30);  // the refusal lasts one TTL, then the request id is forgotten
+  EXPECT_TRUE(book_.Reserve(Req("late")).ok());
+}
+
 TEST_F(BalanceBookTest, UnpricedModelIsNotFound) {
   Fund(1, 1000);
   ReserveParams p = Req("r1");
@@ -166,10 +292,20 @@ TEST_F(BalanceBookTest, TopUpReplayedReferenceIsANoOp) {
   EXPECT_EQ(*a, 500);
   EXPECT_EQ(*b, 500);
   EXPECT_EQ(book_.TopUp(1, 900, "card", "pay-1").status().code(), absl::StatusCode::kAlreadyExists);
-  // Empty references are generated, so two such top-ups are two top-ups.
-  EXPECT_EQ(*book_.TopUp(1, 100, "", ""), 600);
-  EXPECT_EQ(*book_.TopUp(1, -50, "refund", ""), 550);
-  EXPECT_EQ(book_.TopUp(1, 0, "", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*book_.TopUp(1, -50, "refund", "refund-1"), 450);
+  EXPECT_EQ(*book_.TopUp(1, -50, "refund", "refund-1"), 450);
+  EXPECT_EQ(book_.TopUp(1, 0, "", "zero").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(BalanceBookTest, TopUpWithoutAReferenceIsRefusedSoARetryCannotCreditTwice) {
+  EXPECT_EQ(book_.TopUp(1, 100, "card", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(book_.TopUp(1, 100, "card", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(book_.GetBalance(1)->balance_micros, 0);
+  EXPECT_EQ(book_.TopUp(1, kMaxChargeMicros + 1, "", "huge").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(book_.TopUp(1, std::numeric_limits<int64_t>::min(), "", "min").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*book_.TopUp(1, kMaxChargeMicros, "", "max"), kMaxChargeMicros);
 }
 
 TEST_F(BalanceBookTest, BalanceIsLoadedOnceAndOlderSnapshotsNeverWin) {

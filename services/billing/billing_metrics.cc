@@ -46,6 +46,13 @@ BillingMetrics::BillingMetrics(prometheus::Registry& registry)
                               "usage event never came")
                         .Register(registry)
                         .Add({})),
+      holds_expiry_postponed(
+          prometheus::BuildCounter()
+              .Name("routeall_billing_holds_expiry_postponed_total")
+              .Help("Holds past --hold-ttl-ms kept because usage settlement had not yet caught up past "
+                    "their expiry (consumer lagging or Kafka unreachable); counted once per hold")
+              .Register(registry)
+              .Add({})),
       charge_mismatch(prometheus::BuildCounter()
                           .Name("routeall_billing_charge_mismatch_total")
                           .Help("Usage events whose charge differs from billing's recomputation (or whose "

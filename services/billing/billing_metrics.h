@@ -22,6 +22,7 @@ class BillingMetrics {
   prometheus::Counter& reserve_insufficient;
   prometheus::Counter& reserve_unpriced;
   prometheus::Counter& holds_expired;
+  prometheus::Counter& holds_expiry_postponed;
   prometheus::Counter& charge_mismatch;
 };
 

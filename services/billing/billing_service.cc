@@ -41,7 +41,7 @@ grpc::Status BillingServiceImpl::Reserve(grpc::ServerContext*, const v1::Reserve
 
 grpc::Status BillingServiceImpl::Release(grpc::ServerContext*, const v1::ReleaseRequest* req,
                                          v1::ReleaseResponse*) {
-  return ToGrpcStatus(book_->Release(req->hold_id(), req->account_id()));
+  return ToGrpcStatus(book_->Release(req->hold_id(), req->account_id(), req->request_id()));
 }
 
 grpc::Status BillingServiceImpl::SetPrice(grpc::ServerContext*, const v1::SetPriceRequest* req,

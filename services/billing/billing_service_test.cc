@@ -74,6 +74,53 @@ TEST_F(BillingServiceTest, ReserveMapsPricesHoldsAndErrors) {
   EXPECT_EQ(service_.Reserve(&ctx_, &req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(BillingServiceTest, TopUpRequiresAReferenceAndAReplayIsANoOp) {
+  v1::TopUpRequest top;
+  top.set_account_id(1);
+  top.set_amount_micros(1500);
+  v1::TopUpResponse resp;
+  grpc::Status st = service_.TopUp(&ctx_, &top, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("reference is required"), std::string::npos) << st.error_message();
+
+  top.set_reference("invoice-42");
+  ASSERT_TRUE(service_.TopUp(&ctx_, &top, &resp).ok());
+  EXPECT_EQ(resp.balance_micros(), 1500);
+  // A client retrying after a timeout: the same reference credits nothing more.
+  ASSERT_TRUE(service_.TopUp(&ctx_, &top, &resp).ok());
+  EXPECT_EQ(resp.balance_micros(), 1500);
+  EXPECT_EQ(ledger_.GetBalance(1)->balance_micros, 1500);
+  top.set_amount_micros(1600);
+  EXPECT_EQ(service_.TopUp(&ctx_, &top, &resp).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(BillingServiceTest, ReleaseByRequestId) {
+  v1::SetPriceRequest set;
+  set.mutable_price()->set_model("m");
+  set.mutable_price()->set_output_per_mtok(1000000);
+  v1::SetPriceResponse set_resp;
+  ASSERT_TRUE(service_.SetPrice(&ctx_, &set, &set_resp).ok());
+  ASSERT_TRUE(book_->TopUp(1, 1000, "", "fund").ok());
+  v1::ReserveRequest req;
+  req.set_request_id("r1");
+  req.set_account_id(1);
+  req.set_model("m");
+  req.set_max_output_tokens(1000);
+  req.set_multiplier_ppm(1000000);
+  v1::ReserveResponse resp;
+  ASSERT_TRUE(service_.Reserve(&ctx_, &req, &resp).ok());
+
+  v1::ReleaseRequest rel;
+  rel.set_account_id(1);
+  rel.set_request_id("r1");  // no hold_id: the caller never saw the Reserve answer
+  v1::ReleaseResponse rel_resp;
+  ASSERT_TRUE(service_.Release(&ctx_, &rel, &rel_resp).ok());
+  EXPECT_EQ(book_->GetBalance(1)->held_micros, 0);
+  EXPECT_EQ(service_.Reserve(&ctx_, &req, &resp).error_code(), grpc::StatusCode::ABORTED);
+  rel.clear_request_id();
+  EXPECT_EQ(service_.Release(&ctx_, &rel, &rel_resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(BillingServiceTest, GetUsageFormatsChargesAndTimestamps) {
   UsageEntry e;
   e.request_id = "r1";

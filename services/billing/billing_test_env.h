@@ -38,6 +38,7 @@ class ObservedSource final : public MessageSource {
   absl::StatusOr<std::vector<KafkaMessage>> Poll(size_t max, std::chrono::milliseconds timeout) override;
   absl::Status Commit(const std::vector<KafkaMessage>& batch) override;
   void Close() override { inner_->Close(); }
+  absl::StatusOr<std::vector<KafkaPartitionProgress>> Progress() override { return inner_->Progress(); }
 
   int64_t committed() const { return committed_.load(); }
   int64_t polled() const { return polled_.load(); }

@@ -29,12 +29,29 @@ absl::StatusOr<SettleResult> FakeLedgerStore::SettleUsage(const std::vector<Usag
     --fail_settles_;
     return absl::UnavailableError("injected settle failure");
   }
+  // Checked like PostgreSQL's bigint: a sum out of range fails the whole transaction.
   SettleResult result;
   std::map<int64_t, int64_t> delta;
+  std::map<std::string, const UsageEntry*> fresh;
   for (const UsageEntry& e : entries) {
-    if (!usage_.emplace(e.request_id, e).second) continue;
+    if (usage_.count(e.request_id) > 0 || !fresh.emplace(e.request_id, &e).second) continue;
+    int64_t& d = delta[e.account_id];
+    if (__builtin_sub_overflow(d, e.charge_micros, &d)) {
+      return absl::InvalidArgumentError("bigint out of range");
+    }
+  }
+  for (const auto& [a, d] : delta) {
+    int64_t after;
+    auto b = balances_.find(a);
+    if (__builtin_add_overflow(b == balances_.end() ? 0 : b->second.balance_micros, d, &after)) {
+      return absl::InvalidArgumentError("bigint out of range");
+    }
+  }
+  for (const UsageEntry& e : entries) {
+    auto it = fresh.find(e.request_id);
+    if (it == fresh.end() || it->second != &e) continue;
+    usage_.emplace(e.request_id, e);
     result.inserted.push_back(e.request_id);
-    delta[e.account_id] -= e.charge_micros;
   }
   for (const auto& [a, d] : delta) result.balances.push_back(Apply(a, d));
   return result;
@@ -43,9 +60,9 @@ absl::StatusOr<SettleResult> FakeLedgerStore::SettleUsage(const std::vector<Usag
 absl::StatusOr<TopUpResult> FakeLedgerStore::TopUp(const TopUpEntry& entry) {
   std::lock_guard<std::mutex> lock(mu_);
   TopUpResult result;
-  auto [it, inserted] = topups_.emplace(entry.reference, entry);
-  if (!inserted) {
-    if (it->second.account_id != entry.account_id || it->second.amount_micros != entry.amount_micros) {
+  auto prior = topups_.find(entry.reference);
+  if (prior != topups_.end()) {
+    if (prior->second.account_id != entry.account_id || prior->second.amount_micros != entry.amount_micros) {
       return absl::AlreadyExistsError(absl::StrCat("top-up reference ", entry.reference,
                                                    " was already used for a different account or amount"));
     }
@@ -53,6 +70,13 @@ absl::StatusOr<TopUpResult> FakeLedgerStore::TopUp(const TopUpEntry& entry) {
     result.balance = b == balances_.end() ? BalanceSnapshot{entry.account_id, 0, 0} : b->second;
     return result;
   }
+  int64_t after;
+  auto b = balances_.find(entry.account_id);
+  const int64_t before = b == balances_.end() ? 0 : b->second.balance_micros;
+  if (__builtin_add_overflow(before, entry.amount_micros, &after)) {
+    return absl::InvalidArgumentError("bigint out of range");
+  }
+  topups_.emplace(entry.reference, entry);
   result.applied = true;
   result.balance = Apply(entry.account_id, entry.amount_micros);
   return result;

@@ -17,6 +17,10 @@ absl::Status KafkaMessageSource::Commit(const std::vector<KafkaMessage>& batch) 
 
 void KafkaMessageSource::Close() { consumer_->Close(); }
 
+absl::StatusOr<std::vector<KafkaPartitionProgress>> KafkaMessageSource::Progress() {
+  return consumer_->Progress(std::chrono::seconds(1));
+}
+
 absl::Status KafkaDeadLetterSink::Send(const std::vector<KafkaMessage>& messages) {
   // Shared with the delivery callbacks, which may outlive this call after a timeout.
   struct State {

@@ -18,6 +18,7 @@ class KafkaMessageSource final : public MessageSource {
                                                  std::chrono::milliseconds timeout) override;
   absl::Status Commit(const std::vector<KafkaMessage>& batch) override;
   void Close() override;
+  absl::StatusOr<std::vector<KafkaPartitionProgress>> Progress() override;
 
  private:
   std::unique_ptr<KafkaConsumer> consumer_;

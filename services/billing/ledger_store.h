@@ -98,7 +98,9 @@ class LedgerStore {
   // The stored balance; an account never written has balance 0 at version 0.
   virtual absl::StatusOr<BalanceSnapshot> GetBalance(int64_t account_id) = 0;
   // In one transaction: inserts every entry whose key is new and applies exactly those
-  // to the balances. All or nothing: on error nothing was written.
+  // to the balances. All or nothing: on error nothing was written. INVALID_ARGUMENT: some
+  // entry's data cannot be stored (a balance out of bigint range, text PostgreSQL refuses);
+  // retrying the same entries fails the same way. Any other error may be transient.
   virtual absl::StatusOr<SettleResult> SettleUsage(const std::vector<UsageEntry>& entries) = 0;
   // In one transaction: the ledger row and the balance change, unless the reference is
   // already there (then applied = false and the current balance). ALREADY_EXISTS when the

@@ -27,6 +27,7 @@ struct BillingApp {
   std::unique_ptr<PgPriceStore> price_store;
   std::unique_ptr<PgLedgerStore> ledger_store;
   std::unique_ptr<BillingMetrics> metrics;
+  SettlementWatermark settled;
   std::shared_ptr<PriceCatalog> catalog;
   std::shared_ptr<BalanceBook> book;
   std::unique_ptr<KafkaProducer> dlq_producer;
@@ -68,6 +69,11 @@ absl::StatusOr<ServiceParts> Wire(ServiceContext& ctx) {
   const std::string group = cfg.GetString("consumer-group", "routeall-billing");
   auto hold_ttl = cfg.GetMillis("hold-ttl-ms", std::chrono::milliseconds(1800000));
   if (!hold_ttl.ok()) return hold_ttl.status();
+  auto hold_max_age = cfg.GetMillis("hold-max-age-ms", std::chrono::milliseconds(86400000));
+  if (!hold_max_age.ok()) return hold_max_age.status();
+  if (*hold_max_age < *hold_ttl) {
+    return absl::InvalidArgumentError("--hold-max-age-ms must be >= --hold-ttl-ms");
+  }
   auto run_consumer = cfg.GetBool("consumer", true);
   if (!run_consumer.ok()) return run_consumer.status();
 
@@ -78,9 +84,12 @@ absl::StatusOr<ServiceParts> Wire(ServiceContext& ctx) {
   app->ledger_store = std::make_unique<PgLedgerStore>(app->pg, "billing");
   app->metrics = std::make_unique<BillingMetrics>(ctx.registry());
   app->catalog = std::make_shared<PriceCatalog>(app->price_store.get(), clock);
-  app->book =
-      std::make_shared<BalanceBook>(app->ledger_store.get(), app->catalog.get(), app->metrics.get(), clock,
-                                    RandomIds(), BalanceBookOptions{absl::FromChrono(*hold_ttl)});
+  // With a consumer, hold expiry waits for settlement to catch up past it; without one
+  // (--consumer=false) nothing here settles usage, so the TTL alone applies.
+  BalanceBookOptions book_options{absl::FromChrono(*hold_ttl), *run_consumer ? &app->settled : nullptr,
+                                  absl::FromChrono(*hold_max_age)};
+  app->book = std::make_shared<BalanceBook>(app->ledger_store.get(), app->catalog.get(), app->metrics.get(),
+                                            clock, RandomIds(), book_options);
 
   if (*run_consumer) {
     // Neither call waits for a broker: an unreachable Kafka shows up as poll errors in the
@@ -89,9 +98,12 @@ absl::StatusOr<ServiceParts> Wire(ServiceContext& ctx) {
     ASSIGN_OR_RETURN(auto kafka_consumer, KafkaConsumer::Create({brokers, group, {topic}, {}}));
     app->dlq = std::make_unique<KafkaDeadLetterSink>(app->dlq_producer.get(), topic + ".dlq");
     app->source = std::make_unique<KafkaMessageSource>(std::move(kafka_consumer));
+    UsageConsumerOptions consumer_options;
+    consumer_options.watermark = &app->settled;
     app->consumer =
         std::make_unique<UsageConsumer>(app->source.get(), app->dlq.get(), app->ledger_store.get(),
-                                        app->catalog.get(), app->book.get(), app->metrics.get(), clock);
+                                        app->catalog.get(), app->book.get(), app->metrics.get(), clock,
+                                        consumer_options);
     app->consumer_thread = std::thread([raw = app.get()] { raw->consumer->Run(); });
     LogInfo("usage consumer started", {{"brokers", brokers}, {"topic", topic}, {"group", group}});
   }

@@ -118,27 +118,34 @@ absl::StatusOr<SettleResult> PgLedgerStore::SettleUsage(const std::vector<UsageE
       "ON CONFLICT (account_id) DO UPDATE SET balance_micros = b.balance_micros + EXCLUDED.balance_micros, "
       "version = b.version + 1, updated_at = now() RETURNING account_id, balance_micros, version");
 
+  std::string data_error;
   absl::Status st = TransactWithRetry([&](pqxx::work& tx) {
-    result = SettleResult{};
-    std::map<int64_t, int64_t> delta;  // ordered: balance rows are locked in account order
-    for (const auto& r :
-         tx.exec_params(insert, TextArray(ids), IntArray(account), IntArray(key), TextArray(models),
-                        IntArray(channel), IntArray(prompt), IntArray(cached), IntArray(cache_write),
-                        IntArray(completion), IntArray(reasoning), IntArray(calls), IntArray(searches),
-                        IntArray(charge), IntArray(version), IntArray(at))) {
-      result.inserted.push_back(r[0].as<std::string>());
-      delta[r[1].as<int64_t>()] += r[2].as<int64_t>();
-    }
-    if (delta.empty()) return;
-    std::vector<int64_t> accounts, deltas;
-    for (const auto& [a, d] : delta) {
-      accounts.push_back(a);
-      deltas.push_back(d);
-    }
-    for (const auto& r : tx.exec_params(upsert, IntArray(accounts), IntArray(deltas))) {
-      result.balances.push_back(ReadBalance(r));
+    try {
+      result = SettleResult{};
+      std::map<int64_t, int64_t> delta;  // ordered: balance rows are locked in account order
+      for (const auto& r :
+           tx.exec_params(insert, TextArray(ids), IntArray(account), IntArray(key), TextArray(models),
+                          IntArray(channel), IntArray(prompt), IntArray(cached), IntArray(cache_write),
+                          IntArray(completion), IntArray(reasoning), IntArray(calls), IntArray(searches),
+                          IntArray(charge), IntArray(version), IntArray(at))) {
+        result.inserted.push_back(r[0].as<std::string>());
+        delta[r[1].as<int64_t>()] += r[2].as<int64_t>();
+      }
+      if (delta.empty()) return;
+      std::vector<int64_t> accounts, deltas;
+      for (const auto& [a, d] : delta) {
+        accounts.push_back(a);
+        deltas.push_back(d);
+      }
+      for (const auto& r : tx.exec_params(upsert, IntArray(accounts), IntArray(deltas))) {
+        result.balances.push_back(ReadBalance(r));
+      }
+    } catch (const pqxx::data_exception& e) {
+      data_error = e.what();  // SQLSTATE class 22: the same entries would fail again
+      throw;
     }
   });
+  if (!data_error.empty()) return absl::InvalidArgumentError(absl::StrCat("postgres: ", data_error));
   if (!st.ok()) return st;
   return result;
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -165,6 +166,20 @@ TEST_F(PgBillingTest, SettlingTheSameBatchTwiceWritesOneRowEachAndChangesBalance
   ASSERT_TRUE(usage.ok());
   ASSERT_EQ(usage->records.size(), 2u);
   EXPECT_EQ(usage->records[0].occurred_at, at);
+}
+
+TEST_F(PgBillingTest, BalanceOutOfBigintRangeIsInvalidArgumentAndWritesNothing) {
+  // An account driven to the bottom of bigint: one more charge cannot be represented.
+  ASSERT_TRUE(ledger_->TopUp({9, std::numeric_limits<int64_t>::min() + 5, "", "floor", t0_}).ok());
+  auto r = ledger_->SettleUsage({Entry("ok", 1, "gpt", 10, t0_), Entry("poison", 9, "gpt", 10, t0_)});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_EQ(Q("SELECT count(*) FROM $S.ledger WHERE kind = 1"), 0) << "all or nothing";
+  // Alone, the good entry settles; the poison one fails the same way every time.
+  ASSERT_TRUE(ledger_->SettleUsage({Entry("ok", 1, "gpt", 10, t0_)}).ok());
+  EXPECT_EQ(ledger_->SettleUsage({Entry("poison", 9, "gpt", 10, t0_)}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger_->GetBalance(1)->balance_micros, -10);
+  EXPECT_EQ(ledger_->GetBalance(9)->balance_micros, std::numeric_limits<int64_t>::min() + 5);
 }
 
 TEST_F(PgBillingTest, UsageRecordsAndBucketsByUtcDayAndModel) {

@@ -18,10 +18,15 @@ using billing::v1::UsageEvent;
 struct UsageConsumer::Pending {
   const std::vector<KafkaMessage>* messages = nullptr;
   std::vector<UsageEvent> events;
+  std::vector<const KafkaMessage*> event_messages;  // parallel to events
   std::vector<KafkaMessage> dead;
-  std::vector<UsageEntry> entries;
+  std::vector<UsageEntry> entries;  // parallel to events
   bool dead_sent = false;
   bool priced = false;
+  // The batch's transaction refused its data: entries are settled one by one from here.
+  bool isolating = false;
+  size_t next_single = 0;
+  std::vector<KafkaMessage> poison;  // entries whose own transaction refused them
   bool settled = false;
   bool committed = false;
   int commit_failures = 0;
@@ -70,10 +75,57 @@ void UsageConsumer::Run() {
 absl::StatusOr<size_t> UsageConsumer::RunOnce() {
   auto batch = source_->Poll(options_.max_batch, options_.poll_timeout);
   if (!batch.ok()) return batch.status();
-  if (batch->empty()) return 0;
-  absl::Status st = Settle(*batch);
-  if (!st.ok()) return st;
+  if (!batch->empty()) {
+    absl::Status st = Settle(*batch);
+    if (!st.ok()) return st;
+  }
+  // Everything handed out so far is settled: the positions now say how far settlement got.
+  CheckProgress();
   return batch->size();
+}
+
+void UsageConsumer::CheckProgress() {
+  if (options_.watermark == nullptr) return;
+  const absl::Time now = clock_();  // read before asking: what was in Kafka before now is below high
+  if (now < next_progress_check_) return;
+  next_progress_check_ = now + options_.progress_interval;
+  auto progress = source_->Progress();
+  if (!progress.ok() || progress->empty()) {
+    if (!progress_failing_) {
+      const std::string why = progress.ok() ? "no partition assigned" : progress.status().ToString();
+      LogWarn("usage settlement progress unknown; hold expiry is postponed", {{"error", why}});
+    }
+    progress_failing_ = true;
+    return;
+  }
+  if (progress_failing_) LogInfo("usage settlement progress known again");
+  progress_failing_ = false;
+  std::map<std::pair<std::string, int32_t>, int64_t> position, high;
+  bool caught_up = true;
+  for (const KafkaPartitionProgress& p : *progress) {
+    position[{p.topic, p.partition}] = p.position;
+    high[{p.topic, p.partition}] = p.high;
+    caught_up &= p.position >= p.high;
+  }
+  if (target_.has_value()) {
+    bool reached = true;
+    bool reassigned = false;
+    for (const auto& [tp, h] : target_->high) {
+      auto it = position.find(tp);
+      reassigned |= it == position.end();
+      reached &= it != position.end() && it->second >= h;
+    }
+    if (reached) options_.watermark->Advance(target_->at);
+    // A partition of the target is no longer ours (rebalance): it can never be reached here,
+    // so note a new target rather than wait for it for ever.
+    if (reached || reassigned) target_.reset();
+  }
+  if (caught_up) {
+    options_.watermark->Advance(now);
+    target_.reset();
+  } else if (!target_.has_value()) {
+    target_ = Target{now, std::move(high)};
+  }
 }
 
 absl::Status UsageConsumer::Settle(const std::vector<KafkaMessage>& batch) {
@@ -82,14 +134,20 @@ absl::Status UsageConsumer::Settle(const std::vector<KafkaMessage>& batch) {
   p.messages = &batch;
   for (const KafkaMessage& m : batch) {
     UsageEvent e;
-    // Without these an event can be neither billed to anyone nor deduplicated; a negative
-    // charge would credit the account.
-    if (!e.ParseFromString(m.payload) || e.request_id().empty() || e.account_id() <= 0 ||
-        e.charge_micros() < 0) {
+    absl::Status valid = e.ParseFromString(m.payload) ? ValidateEvent(e)
+                                                      : absl::InvalidArgumentError("not a UsageEvent");
+    if (!valid.ok()) {
+      LogError("invalid usage event", {{"topic", m.topic},
+                                       {"partition", m.partition},
+                                       {"offset", m.offset},
+                                       {"request_id", e.request_id()},
+                                       {"account_id", e.account_id()},
+                                       {"error", valid.ToString()}});
       p.dead.push_back(m);
       continue;
     }
     p.events.push_back(std::move(e));
+    p.event_messages.push_back(&m);
   }
   std::chrono::milliseconds backoff = options_.backoff_initial;
   absl::Status st;
@@ -114,6 +172,20 @@ absl::Status UsageConsumer::Settle(const std::vector<KafkaMessage>& batch) {
   metrics_->batch_seconds.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return st;
+}
+
+absl::Status ValidateEvent(const UsageEvent& e) {
+  // Without these an event can be neither billed to anyone nor deduplicated.
+  if (e.request_id().empty()) return absl::InvalidArgumentError("request_id is required");
+  if (e.account_id() <= 0) return absl::InvalidArgumentError("account_id is required");
+  // A negative charge would credit the account; one above the bound is a saturated or absurd
+  // charge (common/pricing.h), never something to bill.
+  if (e.charge_micros() < 0 || e.charge_micros() > kMaxChargeMicros) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("charge_micros out of [0, ", kMaxChargeMicros, "]: ", e.charge_micros()));
+  }
+  if (e.multiplier_ppm() < 0) return absl::InvalidArgumentError("multiplier_ppm is negative");
+  return ValidateUsage(e.usage());
 }
 
 absl::Status UsageConsumer::Advance(Pending& p) {
@@ -173,16 +245,42 @@ absl::Status UsageConsumer::Advance(Pending& p) {
     p.entries = std::move(entries);
     p.priced = true;
   }
-  if (!p.settled) {
-    ASSIGN_OR_RETURN(SettleResult result, ledger_->SettleUsage(p.entries));
-    // The in-memory balances follow the ledger as soon as it committed, whatever happens to
-    // the offset commit: a redelivery inserts nothing, so it could not bring them in step later.
-    std::vector<SettledHold> holds;
-    holds.reserve(p.events.size());
-    for (const UsageEvent& e : p.events) holds.push_back({e.account_id(), e.hold_id()});
-    book_->ApplySettled(result.balances, holds);
-    metrics_->events_billed.Increment(static_cast<double>(result.inserted.size()));
-    metrics_->events_duplicate.Increment(static_cast<double>(p.events.size() - result.inserted.size()));
+  if (!p.settled && !p.isolating) {
+    auto result = ledger_->SettleUsage(p.entries);
+    if (result.ok()) {
+      Applied(p, 0, p.events.size(), *result);
+      p.settled = true;
+    } else if (absl::IsInvalidArgument(result.status())) {
+      // Some entry's data can never be stored (a balance pushed out of bigint's range): the
+      // same batch would fail forever. Settle entry by entry so only that one is refused.
+      LogError("usage batch refused by the ledger; settling its events one by one",
+               {{"error", result.status().ToString()}, {"events", p.events.size()}});
+      p.isolating = true;
+    } else {
+      return result.status();
+    }
+  }
+  if (!p.settled && p.isolating) {
+    for (; p.next_single < p.entries.size(); ++p.next_single) {
+      const size_t i = p.next_single;
+      auto result = ledger_->SettleUsage({p.entries[i]});
+      if (absl::IsInvalidArgument(result.status())) {
+        const UsageEvent& e = p.events[i];
+        LogError("usage event refused by the ledger; sending it to the dead-letter topic",
+                 {{"request_id", e.request_id()},
+                  {"account_id", e.account_id()},
+                  {"charge_micros", e.charge_micros()},
+                  {"error", result.status().ToString()}});
+        p.poison.push_back(*p.event_messages[i]);
+        continue;
+      }
+      if (!result.ok()) return result.status();  // transient: resume at this entry
+      Applied(p, i, i + 1, *result);
+    }
+    if (!p.poison.empty()) {
+      RETURN_IF_ERROR(dead_letters_->Send(p.poison));
+      metrics_->events_dead_letter.Increment(static_cast<double>(p.poison.size()));
+    }
     p.settled = true;
   }
   if (!p.committed) {
@@ -194,6 +292,17 @@ absl::Status UsageConsumer::Advance(Pending& p) {
     p.committed = true;
   }
   return absl::OkStatus();
+}
+
+void UsageConsumer::Applied(Pending& p, size_t begin, size_t end, const SettleResult& result) {
+  // The in-memory balances follow the ledger as soon as it committed, whatever happens to
+  // the offset commit: a redelivery inserts nothing, so it could not bring them in step later.
+  std::vector<SettledHold> holds;
+  holds.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) holds.push_back({p.events[i].account_id(), p.events[i].hold_id()});
+  book_->ApplySettled(result.balances, holds);
+  metrics_->events_billed.Increment(static_cast<double>(result.inserted.size()));
+  metrics_->events_duplicate.Increment(static_cast<double>((end - begin) - result.inserted.size()));
 }
 
 }  // namespace routeall::billing

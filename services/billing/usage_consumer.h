@@ -5,11 +5,14 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/kafka.h"
+#include "routeall/billing/v1/usage_event.pb.h"
 #include "services/billing/balance_book.h"
 #include "services/billing/billing_metrics.h"
 #include "services/billing/ledger_store.h"
@@ -26,6 +29,11 @@ class MessageSource {
   // Commits the position after every message of batch.
   virtual absl::Status Commit(const std::vector<KafkaMessage>& batch) = 0;
   virtual void Close() = 0;
+  // Position and high watermark of each assigned partition (KafkaConsumer::Progress). A
+  // source that cannot tell never lets settlement count as caught up.
+  virtual absl::StatusOr<std::vector<KafkaPartitionProgress>> Progress() {
+    return absl::UnimplementedError("progress unknown");
+  }
 };
 
 // Where messages that cannot be billed go. Send returns once every message is delivered.
@@ -46,7 +54,19 @@ struct UsageConsumerOptions {
   // Offset commits retried this many times; after that the batch is left uncommitted
   // (its ledger rows are written, so a redelivery only counts duplicates).
   int commit_attempts = 5;
+  // Advanced as settlement catches up (hold expiry waits for it); nullptr: not tracked.
+  // Between batches, at most every progress_interval (of the injected clock), the source's
+  // Progress() is read: all partitions at their high watermark => caught up now; else the
+  // high watermarks are noted with the time, and once every position has reached them,
+  // settlement is caught up to that time (so a steady stream still advances it).
+  SettlementWatermark* watermark = nullptr;
+  absl::Duration progress_interval = absl::Seconds(1);
 };
+
+// OK, or why the event is poison (dead-lettered, never billed): no request or account id, a
+// charge outside [0, kMaxChargeMicros], a negative multiplier, or usage failing
+// ValidateUsage (negative, above kMaxUsageCount, or parts larger than their whole).
+absl::Status ValidateEvent(const billing::v1::UsageEvent& event);
 
 class UsageConsumer {
  public:
@@ -70,6 +90,10 @@ class UsageConsumer {
   struct Pending;
 
   absl::Status Advance(Pending& p);
+  // Between batches: reads the source's progress and advances the watermark.
+  void CheckProgress();
+  // After a ledger transaction of events [begin, end): memory, holds and counters.
+  void Applied(Pending& p, size_t begin, size_t end, const SettleResult& result);
 
   MessageSource* source_;
   DeadLetterSink* dead_letters_;
@@ -80,6 +104,14 @@ class UsageConsumer {
   Clock clock_;
   UsageConsumerOptions options_;
   Sleep sleep_;
+  // CheckProgress state (consumer thread only).
+  absl::Time next_progress_check_ = absl::InfinitePast();
+  bool progress_failing_ = false;
+  struct Target {
+    absl::Time at;
+    std::map<std::pair<std::string, int32_t>, int64_t> high;
+  };
+  std::optional<Target> target_;
   std::atomic<bool> stop_{false};
   std::atomic<std::chrono::steady_clock::rep> stop_deadline_{0};
 };

@@ -3,11 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "common/kafka.h"
+#include "common/pricing.h"
 #include "common/testing.h"
 #include "services/billing/billing_test_env.h"
 #include "services/billing/kafka_usage_io.h"
@@ -35,8 +38,11 @@ struct Process {
     EXPECT_TRUE(p.ok()) << p.status();
     producer = std::move(*p);
     dlq = std::make_unique<KafkaDeadLetterSink>(producer.get(), topic + ".dlq");
+    UsageConsumerOptions options;
+    options.watermark = &watermark;
+    options.progress_interval = absl::Milliseconds(100);
     consumer = std::make_unique<UsageConsumer>(source.get(), dlq.get(), ledger, &catalog, &book, &metrics,
-                                               [] { return absl::Now(); });
+                                               [] { return absl::Now(); }, options);
     thread = std::thread([this] { consumer->Run(); });
   }
   ~Process() { Stop(); }
@@ -51,6 +57,7 @@ struct Process {
 
   prometheus::Registry registry;
   BillingMetrics metrics;
+  SettlementWatermark watermark;
   PriceCatalog catalog;
   BalanceBook book;
   std::unique_ptr<KafkaMessageSource> kafka_source;
@@ -171,6 +178,119 @@ TEST_F(UsageKafkaTest, SettlesEveryUniqueRequestOnceAndDeadLettersGarbage) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].payload, garbage);
   EXPECT_EQ(got[0].key, "x");
+}
+
+TEST_F(UsageKafkaTest, PoisonEventsGoToDeadLettersAndNeverStopOtherAccounts) {
+  constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+  // Account 8 sits at the bottom of bigint: the ledger refuses any charge to it.
+  ASSERT_TRUE(ledger_->TopUp({8, std::numeric_limits<int64_t>::min() + 5, "", "floor", absl::Now()}).ok());
+  auto producer = KafkaProducer::Create({brokers_, {}});
+  ASSERT_TRUE(producer.ok());
+  std::atomic<int> failed{0};
+  auto produce = [&](const billing::v1::UsageEvent& e) {
+    EXPECT_TRUE((*producer)
+                    ->Produce(topic_, std::to_string(e.account_id()), e.SerializeAsString(),
+                              [&](const absl::Status& s) {
+                                if (!s.ok()) ++failed;
+                              })
+                    .ok());
+  };
+  std::map<int64_t, int64_t> expected;
+  std::set<std::string> poison;
+  using Edit = std::function<void(billing::v1::UsageEvent&)>;
+  auto bad = [&](const std::string& id, int64_t account, const Edit& edit) {
+    auto e = testing::MakeEvent(id, account, price_, 10, 10, 1764028800);
+    edit(e);
+    poison.insert(id);
+    produce(e);
+  };
+  for (int i = 0; i < 300; ++i) {
+    auto e = testing::MakeEvent("ok-" + std::to_string(i), 1 + i % 5, price_, 100 + i, i % 30, 1764028800);
+    expected[e.account_id()] -= e.charge_micros();
+    produce(e);
+    if (i % 60 != 30) continue;
+    const std::string n = std::to_string(i);
+    bad("max-tokens-" + n, 9, [](auto& e) { e.mutable_usage()->set_prompt_tokens(kInt64Max); });
+    bad("neg-tokens-" + n, 9, [](auto& e) { e.mutable_usage()->set_completion_tokens(-3); });
+    bad("cached-gt-prompt-" + n, 9, [](auto& e) { e.mutable_usage()->set_cached_tokens(11); });
+    bad("saturated-charge-" + n, 9, [](auto& e) { e.set_charge_micros(kInt64Max); });
+    bad("bigint-floor-" + n, 8, [](auto&) {});
+  }
+  ASSERT_TRUE((*producer)->Flush(60s).ok());
+  ASSERT_EQ(failed.load(), 0);
+  const int64_t total = 300 + static_cast<int64_t>(poison.size());
+  {
+    Process p(brokers_, topic_, group_, ledger_.get(), prices_.get());
+    ASSERT_TRUE(WaitFor([&] { return p.source->committed() >= total; }, 120s))
+        << "committed " << p.source->committed() << " seen " << p.Seen();
+    p.Stop();
+    EXPECT_EQ(p.metrics.events_billed.Value(), 300);
+    EXPECT_EQ(p.metrics.events_dead_letter.Value(), static_cast<double>(poison.size()));
+  }
+  for (const auto& [account, sum] : expected) {
+    EXPECT_EQ(ledger_->GetBalance(account)->balance_micros, sum) << "account " << account;
+  }
+  EXPECT_EQ(ledger_->GetBalance(9)->balance_micros, 0);
+  EXPECT_EQ(ledger_->GetBalance(8)->balance_micros, std::numeric_limits<int64_t>::min() + 5);
+  EXPECT_EQ(env_->QueryInt("SELECT count(*) FROM " + env_->schema() + ".ledger WHERE kind = 1"), 300);
+
+  auto dlq = KafkaConsumer::Create({brokers_, group_ + "-dlq", {topic_ + ".dlq"}, {}});
+  ASSERT_TRUE(dlq.ok());
+  std::set<std::string> dead;
+  WaitFor(
+      [&] {
+        auto b = (*dlq)->PollBatch(100, 500ms);
+        if (b.ok()) {
+          for (const auto& m : *b) {
+            billing::v1::UsageEvent e;
+            EXPECT_TRUE(e.ParseFromString(m.payload));
+            dead.insert(e.request_id());
+          }
+        }
+        return dead.size() >= poison.size();
+      },
+      30s);
+  EXPECT_EQ(dead, poison);
+}
+
+TEST_F(UsageKafkaTest, SettlementWatermarkPassesOnlyWhatIsSettled) {
+  ProduceEvents(500);
+  const absl::Time produced = absl::Now();
+  Process p(brokers_, topic_, group_, ledger_.get(), prices_.get());
+  ASSERT_TRUE(WaitFor([&] { return p.watermark.Through() >= produced; }, 60s))
+      << "committed " << p.source->committed();
+  // Everything that was in Kafka before the watermark is settled.
+  EXPECT_EQ(p.Seen(), 500);
+  EXPECT_EQ(env_->QueryInt("SELECT count(*) FROM " + env_->schema() + ".ledger"), unique_);
+}
+
+TEST_F(UsageKafkaTest, UnreachableKafkaNeverCountsAsCaughtUp) {
+  prometheus::Registry registry;
+  BillingMetrics metrics(registry);
+  PriceCatalog catalog(prices_.get(), [] { return absl::Now(); });
+  SettlementWatermark watermark;
+  BalanceBook book(ledger_.get(), &catalog, &metrics, [] { return absl::Now(); }, [] { return "h"; },
+                   BalanceBookOptions{absl::Milliseconds(1), &watermark});
+  auto c = KafkaConsumer::Create({"127.0.0.1:1", group_, {topic_}, {}});  // nothing listens there
+  ASSERT_TRUE(c.ok()) << c.status();
+  KafkaMessageSource source(std::move(*c));
+  auto producer = KafkaProducer::Create({brokers_, {}});
+  ASSERT_TRUE(producer.ok());
+  KafkaDeadLetterSink dlq(producer->get(), topic_ + ".dlq");
+  UsageConsumerOptions options;
+  options.watermark = &watermark;
+  options.progress_interval = absl::ZeroDuration();
+  UsageConsumer consumer(&source, &dlq, ledger_.get(), &catalog, &book, &metrics, [] { return absl::Now(); },
+                         options, [](std::chrono::milliseconds) {});
+  ASSERT_TRUE(ledger_->TopUp({1, 1000, "", "fund", absl::Now()}).ok());
+  ASSERT_TRUE(book.Reserve({"r1", 1, "gpt", 100, 100, 0, kMultiplierOne}).ok());
+  const auto until = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < until) (void)consumer.RunOnce();
+  source.Close();
+  EXPECT_EQ(watermark.Through(), absl::InfinitePast());
+  EXPECT_EQ(book.ExpireHolds(), 0) << "the TTL (1 ms) passed, but the hold is kept";
+  EXPECT_EQ(book.GetBalance(1)->held_micros, 300);
+  EXPECT_EQ(metrics.holds_expiry_postponed.Value(), 1);
 }
 
 TEST_F(UsageKafkaTest, ConsumerKilledBeforeItsOffsetCommitLosesAndDoublesNothing) {

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
+#include <limits>
 
 #include "common/pricing.h"
 #include "routeall/billing/v1/usage_event.pb.h"
@@ -46,8 +48,13 @@ class FakeSource final : public MessageSource {
     return absl::OkStatus();
   }
   void Close() override { closed = true; }
+  absl::StatusOr<std::vector<KafkaPartitionProgress>> Progress() override {
+    if (!progress) return absl::UnimplementedError("no progress");
+    return progress();
+  }
 
   int polls = 0;
+  std::function<absl::StatusOr<std::vector<KafkaPartitionProgress>>()> progress;
   int fail_commits = 0;
   bool closed = false;
   std::function<void()> on_poll;
@@ -85,6 +92,7 @@ class JournalingLedger final : public LedgerStore {
   // LedgerStore
   absl::StatusOr<BalanceSnapshot> GetBalance(int64_t a) override { return inner_->GetBalance(a); }
   absl::StatusOr<SettleResult> SettleUsage(const std::vector<UsageEntry>& entries) override {
+    if (before_settle) before_settle(++settles_);
     auto r = inner_->SettleUsage(entries);
     journal_->push_back(r.ok() ? "ledger:" + std::to_string(r->inserted.size()) : "ledger_fail");
     return r;
@@ -94,9 +102,13 @@ class JournalingLedger final : public LedgerStore {
     return inner_->GetUsage(a, f, t, l);
   }
 
+  // Called with the 1-based number of each SettleUsage call, before it runs.
+  std::function<void(int)> before_settle;
+
  private:
   FakeLedgerStore* inner_;
   Journal* journal_;
+  int settles_ = 0;
 };
 
 class UsageConsumerTest : public ::testing::Test {
@@ -107,12 +119,14 @@ class UsageConsumerTest : public ::testing::Test {
         catalog_(&prices_, [this] { return now_; }),
         book_(
             &ledger_, &catalog_, &metrics_, [this] { return now_; },
-            [this] { return "h" + std::to_string(++ids_); }),
+            [this] { return "h" + std::to_string(++ids_); },
+            BalanceBookOptions{absl::Minutes(30), &watermark_}),
         source_(&journal_),
         dead_(&journal_),
         consumer_(
             &source_, &dead_, &ledger_, &catalog_, &book_, &metrics_, [this] { return now_; },
-            UsageConsumerOptions{}, [this](std::chrono::milliseconds d) { sleeps_.push_back(d.count()); }) {
+            WithWatermark(&watermark_),
+            [this](std::chrono::milliseconds d) { sleeps_.push_back(d.count()); }) {
     ModelPrice p;
     p.set_model("m");
     p.set_input_per_mtok(1000000);
@@ -147,6 +161,18 @@ class UsageConsumerTest : public ::testing::Test {
 
   int64_t Balance(int64_t account = 1) { return book_.GetBalance(account)->balance_micros; }
 
+  static UsageConsumerOptions WithWatermark(SettlementWatermark* w) {
+    UsageConsumerOptions o;
+    o.watermark = w;
+    return o;
+  }
+  // One partition of the usage topic at this position and high watermark.
+  void SetProgress(int64_t position, int64_t high) {
+    source_.progress = [position, high]() -> absl::StatusOr<std::vector<KafkaPartitionProgress>> {
+      return std::vector<KafkaPartitionProgress>{{"routeall.usage.v1", 0, position, high}};
+    };
+  }
+
   Journal journal_;
   std::vector<int64_t> sleeps_;
   prometheus::Registry registry_;
@@ -158,6 +184,7 @@ class UsageConsumerTest : public ::testing::Test {
   JournalingLedger ledger_;
   FakePriceStore prices_;
   PriceCatalog catalog_;
+  SettlementWatermark watermark_;
   BalanceBook book_;
   FakeSource source_;
   FakeDeadLetters dead_;
@@ -221,6 +248,174 @@ TEST_F(UsageConsumerTest, UndecodableGoesToDeadLettersBeforeTheOffsetsMove) {
   EXPECT_EQ(dead_.sent[0].offset, 0);
   EXPECT_EQ(metrics_.events_dead_letter.Value(), 3);
   EXPECT_EQ(Balance(), -10);
+}
+
+TEST_F(UsageConsumerTest, AbsurdOrInconsistentUsageIsPoisonAndOtherAccountsAreBilled) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  std::vector<billing::v1::UsageEvent> poison;
+  auto with = [&](const std::string& id, const std::function<void(billing::v1::UsageEvent&)>& edit) {
+    auto e = Event(id, 10, 10, 9);
+    edit(e);
+    poison.push_back(e);
+  };
+  with("neg-prompt", [](auto& e) { e.mutable_usage()->set_prompt_tokens(-1); });
+  with("neg-completion", [](auto& e) { e.mutable_usage()->set_completion_tokens(-5); });
+  with("huge-prompt", [](auto& e) { e.mutable_usage()->set_prompt_tokens(kMaxUsageCount + 1); });
+  with("max-completion", [](auto& e) { e.mutable_usage()->set_completion_tokens(kMax); });
+  with("cached-gt-prompt", [](auto& e) { e.mutable_usage()->set_cached_tokens(11); });
+  with("reasoning-gt-completion", [](auto& e) { e.mutable_usage()->set_reasoning_tokens(11); });
+  with("neg-calls", [](auto& e) { e.mutable_usage()->set_calls(-1); });
+  with("saturated-charge", [](auto& e) { e.set_charge_micros(kMax); });
+  with("charge-over-bound", [](auto& e) { e.set_charge_micros(kMaxChargeMicros + 1); });
+  with("neg-multiplier", [](auto& e) { e.set_multiplier_ppm(-1); });
+  std::vector<KafkaMessage> batch;
+  batch.push_back(Msg(Event("ok-1", 10, 0, 1)));
+  for (const auto& e : poison) batch.push_back(Msg(e));
+  batch.push_back(Msg(Event("ok-2", 0, 10, 2)));
+  source_.Push(batch);
+  ASSERT_EQ(*consumer_.RunOnce(), batch.size());
+  EXPECT_THAT(journal_, ElementsAre("dlq:10", "ledger:2", "commit@12"));
+  EXPECT_EQ(dead_.sent.size(), poison.size());
+  EXPECT_EQ(metrics_.events_dead_letter.Value(), 10);
+  EXPECT_EQ(Balance(1), -10);
+  EXPECT_EQ(Balance(2), -20);
+  EXPECT_EQ(Balance(9), 0) << "nothing of a poison event is billed";
+  EXPECT_TRUE(sleeps_.empty()) << "poison is not retried";
+}
+
+TEST_F(UsageConsumerTest, EventTheLedgerRefusesIsDeadLetteredWithoutWedgingTheBatch) {
+  // Account 2's balance is so far below zero that one more charge leaves bigint's range:
+  // PostgreSQL (and the fake) refuse the transaction, and would refuse it on every retry.
+  fake_ledger_.SetStoredBalance(2, std::numeric_limits<int64_t>::min() + 5);
+  ASSERT_TRUE(book_.TopUp(1, 1000, "", "fund").ok());
+  auto hold = book_.Reserve({"r1", 1, "m", 10, 0, 0, kMultiplierOne});
+  ASSERT_TRUE(hold.ok());
+  auto e1 = Event("r1", 10, 0, 1);
+  e1.set_hold_id(hold->hold_id);
+  source_.Push({Msg(e1), Msg(Event("r2", 10, 0, 2)), Msg(Event("r3", 0, 10, 3)), Msg(Event("r3", 0, 10, 3))});
+  ASSERT_EQ(*consumer_.RunOnce(), 4u);
+  EXPECT_THAT(journal_, ElementsAre("ledger_fail", "ledger:1", "ledger_fail", "ledger:1", "ledger:0", "dlq:1",
+                                    "commit@4"));
+  ASSERT_EQ(dead_.sent.size(), 1u);
+  EXPECT_EQ(dead_.sent[0].offset, 1);
+  EXPECT_TRUE(sleeps_.empty()) << "a refused event is not retried";
+  EXPECT_EQ(Balance(1), 1000 - 10);
+  EXPECT_EQ(book_.GetBalance(1)->held_micros, 0) << "settled hold released";
+  EXPECT_EQ(Balance(3), -20);
+  EXPECT_EQ(metrics_.events_billed.Value(), 2);
+  EXPECT_EQ(metrics_.events_duplicate.Value(), 1);
+  EXPECT_EQ(metrics_.events_dead_letter.Value(), 1);
+
+  // The next batch flows as usual.
+  source_.Push({Msg(Event("r4", 5, 0, 1))});
+  ASSERT_EQ(*consumer_.RunOnce(), 1u);
+  EXPECT_EQ(Balance(1), 1000 - 15);
+}
+
+TEST_F(UsageConsumerTest, TransientFailureWhileIsolatingResumesAtTheSameEvent) {
+  fake_ledger_.SetStoredBalance(2, std::numeric_limits<int64_t>::min() + 5);
+  // The third transaction (r2 alone) first fails transiently (PostgreSQL restarting).
+  ledger_.before_settle = [this](int call) {
+    if (call == 3) fake_ledger_.FailNextSettles(1);
+  };
+  source_.Push({Msg(Event("r1", 10, 0, 1)), Msg(Event("r2", 10, 0, 2)), Msg(Event("r3", 0, 10, 3))});
+  ASSERT_EQ(*consumer_.RunOnce(), 3u);
+  EXPECT_THAT(journal_, ElementsAre("ledger_fail", "ledger:1", "ledger_fail", "ledger_fail", "ledger:1",
+                                    "dlq:1", "commit@3"));
+  EXPECT_THAT(sleeps_, ElementsAre(100)) << "only the transient failure backs off";
+  EXPECT_EQ(metrics_.events_billed.Value(), 2);
+  EXPECT_EQ(metrics_.events_duplicate.Value(), 0) << "r1 was not settled again";
+  EXPECT_EQ(Balance(1), -10);
+  EXPECT_EQ(Balance(3), -20);
+}
+
+TEST_F(UsageConsumerTest, WatermarkAdvancesOnlyWhenEveryPartitionIsCaughtUp) {
+  EXPECT_EQ(watermark_.Through(), absl::InfinitePast());
+  ASSERT_TRUE(consumer_.RunOnce().ok());  // progress unknown (a source that cannot tell)
+  EXPECT_EQ(watermark_.Through(), absl::InfinitePast());
+  now_ += absl::Seconds(1);
+  source_.progress = []() -> absl::StatusOr<std::vector<KafkaPartitionProgress>> {
+    return absl::UnavailableError("all brokers down");
+  };
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), absl::InfinitePast()) << "Kafka unreachable: not caught up";
+  now_ += absl::Seconds(1);
+  source_.progress = []() -> absl::StatusOr<std::vector<KafkaPartitionProgress>> {
+    return std::vector<KafkaPartitionProgress>{};
+  };
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), absl::InfinitePast()) << "no partition assigned: not caught up";
+  now_ += absl::Seconds(1);
+  SetProgress(7, 7);
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), now_);
+  const absl::Time caught_up = now_;
+  now_ += absl::Milliseconds(500);
+  SetProgress(7, 9);  // lagging
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  now_ += absl::Seconds(5);
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), caught_up);
+}
+
+TEST_F(UsageConsumerTest, SteadyStreamStillAdvancesTheWatermarkToWhenItsBacklogWasNoted) {
+  SetProgress(100, 150);  // never caught up: new events keep arriving
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  const absl::Time noted = now_;
+  now_ += absl::Seconds(2);
+  SetProgress(149, 200);
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), absl::InfinitePast()) << "offset 149 of the noted backlog is not settled";
+  now_ += absl::Seconds(2);
+  SetProgress(150, 260);
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), noted) << "everything in Kafka at `noted` is settled";
+}
+
+TEST_F(UsageConsumerTest, AReassignedPartitionDoesNotPinTheWatermarkForEver) {
+  SetProgress(100, 150);  // partition 0 lagging: its high watermark is noted
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  now_ += absl::Seconds(2);
+  source_.progress = []() -> absl::StatusOr<std::vector<KafkaPartitionProgress>> {
+    return std::vector<KafkaPartitionProgress>{{"routeall.usage.v1", 1, 10, 20}};  // now only partition 1
+  };
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  const absl::Time renoted = now_;
+  now_ += absl::Seconds(2);
+  source_.progress = []() -> absl::StatusOr<std::vector<KafkaPartitionProgress>> {
+    return std::vector<KafkaPartitionProgress>{{"routeall.usage.v1", 1, 20, 30}};
+  };
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(watermark_.Through(), renoted);
+}
+
+TEST_F(UsageConsumerTest, LateUsageEventFindsItsHoldKeptDuringAnOutageAndIsBilledOnce) {
+  ASSERT_TRUE(book_.TopUp(1, 1000, "", "fund").ok());
+  auto hold = book_.Reserve({"r1", 1, "m", 300, 200, 0, kMultiplierOne});  // 300 + 400 = 700 held
+  ASSERT_TRUE(hold.ok());
+  // Kafka unreachable for billing for an hour: the TTL passes, settlement cannot confirm.
+  source_.progress = []() -> absl::StatusOr<std::vector<KafkaPartitionProgress>> {
+    return absl::UnavailableError("all brokers down");
+  };
+  for (int i = 0; i < 60; ++i) {
+    now_ += absl::Minutes(1);
+    ASSERT_TRUE(consumer_.RunOnce().ok());
+    book_.ExpireHolds();
+  }
+  EXPECT_EQ(book_.GetBalance(1)->held_micros, 700) << "the hold outlived its TTL";
+  EXPECT_EQ(metrics_.holds_expired.Value(), 0);
+  EXPECT_EQ(book_.Reserve({"r2", 1, "m", 300, 200, 0, kMultiplierOne}).status().code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "the held balance cannot be spent twice";
+  // Kafka is back; the event that was waiting there arrives.
+  auto e = Event("r1", 300, 150);  // 600
+  e.set_hold_id(hold->hold_id);
+  source_.Push({Msg(e)});
+  SetProgress(1, 1);
+  ASSERT_TRUE(consumer_.RunOnce().ok());
+  EXPECT_EQ(Balance(), 400);
+  EXPECT_EQ(book_.GetBalance(1)->held_micros, 0);
+  EXPECT_EQ(metrics_.holds_expired.Value(), 0);
 }
 
 TEST_F(UsageConsumerTest, FailingTransactionIsRetriedOnTheSameBatchWithoutCommitting) {
