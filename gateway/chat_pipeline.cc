@@ -204,6 +204,8 @@ adapter::v1::GenerateRequest ChatPipeline::MakeCall(const Call& call, const rout
   auto t = Timeout(c);
   up->mutable_timeout()->set_seconds(t.count() / 1000);
   up->mutable_timeout()->set_nanos(static_cast<int32_t>((t.count() % 1000) * 1000000));
+  if (c.has_stream_idle_timeout()) *up->mutable_stream_idle_timeout() = c.stream_idle_timeout();
+  if (c.has_stream_total_timeout()) *up->mutable_stream_total_timeout() = c.stream_total_timeout();
   *req.mutable_request() = call.chat;
   return req;
 }
@@ -442,6 +444,8 @@ void ChatPipeline::Handle(const PublicDialect& dialect, const HttpRequest& req, 
         break;
       default:
         LogError("billing unavailable", {{"error", hold.status().ToString()}});
+        // The Reserve may still land after our deadline: drop whatever hold it makes.
+        deps_.billing->Release("", call.principal.account_id(), call.result.request_id);
         SendError(call, MakeError(503, "service_unavailable", "Billing is temporarily unavailable; retry shortly.",
                                   "billing_unavailable"));
     }

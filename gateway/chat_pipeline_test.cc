@@ -95,6 +95,7 @@ class FakeBilling : public BillingClient {
     reserves.push_back(r);
     if (r.model() == "unpriced") return absl::NotFoundError("no price");
     if (broke) return absl::FailedPreconditionError("available 0.000001 credits, this request may cost up to 0.04");
+    if (down) return absl::DeadlineExceededError("deadline exceeded");
     billing::v1::ReserveResponse res;
     res.set_hold_id("hold-" + r.request_id());
     res.mutable_price()->set_input_per_mtok(2500000);
@@ -103,7 +104,9 @@ class FakeBilling : public BillingClient {
     res.mutable_price()->set_version(7);
     return res;
   }
-  void Release(const std::string& hold_id, int64_t) override { released.push_back(hold_id); }
+  void Release(const std::string& hold_id, int64_t, const std::string& request_id = "") override {
+    released.push_back(hold_id.empty() ? "request:" + request_id : hold_id);
+  }
   absl::StatusOr<billing::v1::GetUsageResponse> GetUsage(const billing::v1::GetUsageRequest& q) override {
     usage_queries.push_back(q);
     billing::v1::GetUsageResponse r;
@@ -115,6 +118,7 @@ class FakeBilling : public BillingClient {
   }
   std::vector<billing::v1::GetUsageRequest> usage_queries;
   bool broke = false;
+  bool down = false;
   std::vector<billing::v1::ReserveRequest> reserves;
   std::vector<std::string> released;
 };
@@ -637,6 +641,36 @@ TEST(UpstreamText, AddressesUrlsAndCredentialsAreRedacted) {
   EXPECT_EQ(out.find("8443"), std::string::npos);
   EXPECT_NE(out.find("max_tokens is too large"), std::string::npos);
   EXPECT_LE(RedactUpstreamText(std::string(5000, 'a') + " b").size(), 310u);
+}
+
+
+TEST_F(ChatPipelineTest, ReserveTimeoutReleasesTheHoldByRequestId) {
+  billing_.down = true;
+  auto w = Run(Body());
+  EXPECT_EQ(w.status, 503);
+  ASSERT_EQ(billing_.released.size(), 1u);
+  EXPECT_EQ(billing_.released[0], "request:req123");
+  EXPECT_TRUE(adapter_.calls.empty());
+}
+
+TEST_F(ChatPipelineTest, FailoverStopsAtMaxAttempts) {
+  for (int id : {4, 5}) {
+    routing::v1::Candidate c;
+    c.set_channel_id(id);
+    routing_.candidates.push_back(c);
+  }
+  for (int id : {1, 2, 3, 4, 5}) adapter_.unary[id] = Err(500, true);
+  ChatPipelineOptions two;
+  two.max_attempts = 2;
+  RecordingWriter w;
+  HttpRequest req{http::verb::post, "/v1/chat/completions", 11};
+  req.set(http::field::authorization, "Bearer sk-ra-good00000000000000000000000000000000000000000000");
+  req.body() = Body().dump();
+  MakePipeline(two).Handle(dialect_, req, w);
+  EXPECT_EQ(w.status, 503);
+  EXPECT_EQ(adapter_.calls.size(), 2u);
+  EXPECT_EQ(billing_.released.size(), 1u) << "the hold is released, nothing billed";
+  EXPECT_TRUE(sink_.events.empty());
 }
 
 }  // namespace

@@ -139,7 +139,7 @@ absl::StatusOr<billing::v1::ReserveResponse> GrpcBillingClient::Reserve(const bi
   return res;
 }
 
-void GrpcBillingClient::Release(const std::string& hold_id, int64_t account_id) {
+void GrpcBillingClient::Release(const std::string& hold_id, int64_t account_id, const std::string& request_id) {
   struct Call {
     grpc::ClientContext ctx;
     billing::v1::ReleaseRequest req;
@@ -148,6 +148,7 @@ void GrpcBillingClient::Release(const std::string& hold_id, int64_t account_id) 
   auto* call = new Call;
   call->req.set_hold_id(hold_id);
   call->req.set_account_id(account_id);
+  call->req.set_request_id(request_id);
   SetDeadline(&call->ctx, std::chrono::seconds(5));
   stub_->async()->Release(&call->ctx, &call->req, &call->res, [call](grpc::Status st) {
     // A lost release only keeps a hold until it expires; it never charges anyone.

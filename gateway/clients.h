@@ -68,8 +68,10 @@ class BillingClient {
   virtual ~BillingClient() = default;
   // FAILED_PRECONDITION: insufficient balance (402); NOT_FOUND: the model has no price.
   virtual absl::StatusOr<billing::v1::ReserveResponse> Reserve(const billing::v1::ReserveRequest& req) = 0;
-  // Fire-and-forget: drops a hold for a request that produced nothing billable.
-  virtual void Release(const std::string& hold_id, int64_t account_id) = 0;
+  // Fire-and-forget: drops a hold for a request that produced nothing billable. With an empty
+  // hold_id, the hold of request_id (a Reserve whose answer never came back) is dropped, and a
+  // Reserve for it arriving later is refused.
+  virtual void Release(const std::string& hold_id, int64_t account_id, const std::string& request_id = "") = 0;
   virtual absl::StatusOr<billing::v1::GetUsageResponse> GetUsage(const billing::v1::GetUsageRequest& req) = 0;
 };
 
@@ -146,7 +148,7 @@ class GrpcBillingClient : public BillingClient {
 
   // BillingClient
   absl::StatusOr<billing::v1::ReserveResponse> Reserve(const billing::v1::ReserveRequest& req) override;
-  void Release(const std::string& hold_id, int64_t account_id) override;
+  void Release(const std::string& hold_id, int64_t account_id, const std::string& request_id = "") override;
   absl::StatusOr<billing::v1::GetUsageResponse> GetUsage(const billing::v1::GetUsageRequest& req) override;
 
  private:

@@ -31,6 +31,9 @@ struct Channel {
   int32_t weight = 1;
   bool enabled = true;
   absl::Duration timeout = absl::Seconds(600);
+  // Stream limits passed to the adapter; zero = the adapter's defaults.
+  absl::Duration stream_idle_timeout = absl::ZeroDuration();
+  absl::Duration stream_total_timeout = absl::ZeroDuration();
 };
 
 // Persistence of channels. Implementations check integrity only (duplicate name ->

@@ -24,6 +24,8 @@ Channel ReadChannel(const pqxx::row& r) {
   c.weight = r[8].as<int32_t>();
   c.enabled = r[9].as<bool>();
   c.timeout = absl::Milliseconds(r[10].as<int64_t>());
+  c.stream_idle_timeout = absl::Milliseconds(r[12].as<int64_t>());
+  c.stream_total_timeout = absl::Milliseconds(r[13].as<int64_t>());
   for (const auto& m : nlohmann::json::parse(r[11].as<std::string>())) {
     c.models.push_back(ModelMapping{m.at(0).get<std::string>(), m.at(1).get<std::string>()});
   }
@@ -41,7 +43,8 @@ std::string PgChannelStore::SelectSql(bool with_secret, const std::string& where
       ", c.api_key <> '', array_to_json(c.groups)::text, c.priority, c.weight, c.enabled, c.timeout_ms, "
       "(SELECT coalesce(json_agg(json_build_array(m.model, m.upstream_model) ORDER BY m.model), '[]'::json) "
       "FROM ",
-      schema_, ".channel_models m WHERE m.channel_id = c.id)::text FROM ", schema_, ".channels c ", where,
+      schema_, ".channel_models m WHERE m.channel_id = c.id)::text, c.stream_idle_timeout_ms, c.stream_total_timeout_ms "
+      "FROM ", schema_, ".channels c ", where,
       " ORDER BY c.id");
 }
 
@@ -54,11 +57,12 @@ absl::StatusOr<Channel> PgChannelStore::CreateChannel(const Channel& channel) {
         tx.exec_params1(
               absl::StrCat("INSERT INTO ", schema_,
                            ".channels (name, provider, base_url, api_key, groups, priority, weight, "
-                           "enabled, timeout_ms) VALUES ($1, $2, $3, $4, "
-                           "ARRAY(SELECT json_array_elements_text($5::json)), $6, $7, $8, $9) RETURNING id"),
+                           "enabled, timeout_ms, stream_idle_timeout_ms, stream_total_timeout_ms) VALUES ($1, $2, $3, $4, "
+                           "ARRAY(SELECT json_array_elements_text($5::json)), $6, $7, $8, $9, $10, $11) RETURNING id"),
               channel.name, static_cast<int>(channel.provider), channel.base_url, channel.api_key,
               nlohmann::json(channel.groups).dump(), channel.priority, channel.weight, channel.enabled,
-              absl::ToInt64Milliseconds(channel.timeout))[0]
+              absl::ToInt64Milliseconds(channel.timeout), absl::ToInt64Milliseconds(channel.stream_idle_timeout),
+              absl::ToInt64Milliseconds(channel.stream_total_timeout))[0]
             .as<int64_t>();
     tx.exec_params0(absl::StrCat("INSERT INTO ", schema_,
                                  ".channel_models (channel_id, model, upstream_model) "

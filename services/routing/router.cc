@@ -39,6 +39,11 @@ absl::Status ValidateChannel(Channel& c) {
     return absl::InvalidArgumentError("channel timeout must be positive (at least 1 ms)");
   }
   if (c.timeout > kMaxTimeout) return absl::InvalidArgumentError("channel timeout must be at most 24 hours");
+  for (absl::Duration d : {c.stream_idle_timeout, c.stream_total_timeout}) {
+    if (d < absl::ZeroDuration() || d > kMaxTimeout) {
+      return absl::InvalidArgumentError("channel stream timeouts must be within [0, 24 hours]");
+    }
+  }
   if (c.models.empty()) return absl::InvalidArgumentError("channel must serve at least one model");
   std::set<std::string> seen;
   for (ModelMapping& m : c.models) {
@@ -201,7 +206,8 @@ absl::StatusOr<std::vector<Candidate>> Router::Route(const std::string& model, c
   for (const Entry& e : entries) {
     const Channel& c = *e.channel;
     out.push_back(
-        Candidate{c.id, c.name, c.provider, c.base_url, c.api_key, *e.upstream_model, c.priority, c.timeout});
+        Candidate{c.id, c.name, c.provider, c.base_url, c.api_key, *e.upstream_model, c.priority, c.timeout,
+                  c.stream_idle_timeout, c.stream_total_timeout});
   }
   return out;
 }

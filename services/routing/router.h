@@ -29,6 +29,8 @@ struct Candidate {
   std::string upstream_model;
   int32_t priority = 0;
   absl::Duration timeout;
+  absl::Duration stream_idle_timeout;
+  absl::Duration stream_total_timeout;
 };
 
 // Routes over an in-memory snapshot of the enabled channels, so Route never touches the

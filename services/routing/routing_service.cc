@@ -64,6 +64,10 @@ void ToProto(const Channel& c, v1::Channel* out) {
   out->set_weight(c.weight);
   out->set_enabled(c.enabled);
   ToProto(c.timeout, out->mutable_timeout());
+  if (c.stream_idle_timeout > absl::ZeroDuration()) ToProto(c.stream_idle_timeout, out->mutable_stream_idle_timeout());
+  if (c.stream_total_timeout > absl::ZeroDuration()) {
+    ToProto(c.stream_total_timeout, out->mutable_stream_total_timeout());
+  }
 }
 
 Channel FromProto(const v1::Channel& p) {
@@ -78,6 +82,8 @@ Channel FromProto(const v1::Channel& p) {
   c.weight = p.has_weight() ? p.weight() : 1;
   c.enabled = p.has_enabled() ? p.enabled() : true;
   if (p.has_timeout()) c.timeout = FromProto(p.timeout());  // otherwise the 600 s default
+  if (p.has_stream_idle_timeout()) c.stream_idle_timeout = FromProto(p.stream_idle_timeout());
+  if (p.has_stream_total_timeout()) c.stream_total_timeout = FromProto(p.stream_total_timeout());
   return c;
 }
 
@@ -97,6 +103,12 @@ grpc::Status RoutingServiceImpl::Route(grpc::ServerContext*, const v1::RouteRequ
     out->set_upstream_model(c.upstream_model);
     out->set_priority(c.priority);
     ToProto(c.timeout, out->mutable_timeout());
+    if (c.stream_idle_timeout > absl::ZeroDuration()) {
+      ToProto(c.stream_idle_timeout, out->mutable_stream_idle_timeout());
+    }
+    if (c.stream_total_timeout > absl::ZeroDuration()) {
+      ToProto(c.stream_total_timeout, out->mutable_stream_total_timeout());
+    }
   }
   return grpc::Status::OK;
 }

@@ -387,6 +387,10 @@ ResponsePlan FakeUpstream::HandleChat(const HttpRequest& request, const Route& r
         plan.body = RenderGeminiResponse(chat, reply, ctx);
         break;
     }
+    if (knobs.huge_body_bytes && *knobs.huge_body_bytes > 0 && plan.body.size() > 1 && plan.body[0] == '{') {
+      // Hostile: a valid answer padded with a huge field the client must not have to buffer.
+      plan.body.insert(1, "\"padding\":\"" + std::string(static_cast<size_t>(*knobs.huge_body_bytes), 'x') + "\",");
+    }
     return plan;
   }
 
@@ -436,6 +440,13 @@ ResponsePlan FakeUpstream::HandleChat(const HttpRequest& request, const Route& r
     }
   }
   if (knobs.fail_after_chunks) plan.abort_after = EventsThroughContent(events, *knobs.fail_after_chunks);
+  if (knobs.ping_after_chunks) {
+    // Hostile: an endless stream that keeps the connection busy with keep-alives only.
+    plan.ping_forever_after = EventsThroughContent(events, *knobs.ping_after_chunks);
+    if (!plan.ping_forever_after) plan.ping_forever_after = events.size();
+    plan.ping_chunk = dialect == Dialect::kAnthropic ? "event: ping\ndata: {\"type\": \"ping\"}\n\n" : ": ping\n\n";
+    plan.ping_interval_ms = knobs.ping_interval_ms.value_or(200);
+  }
   for (auto& event : events) plan.chunks.push_back(std::move(event.bytes));
   return plan;
 }

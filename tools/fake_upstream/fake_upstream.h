@@ -39,6 +39,10 @@ struct ResponsePlan {
   int64_t latency_ms = 0;      // before the status line
   int64_t ttft_ms = 0;         // before the first chunk
   int64_t chunk_delay_ms = 0;  // between chunks
+  // Hostile stream: once this many chunks are written, send only keep-alive pings, forever.
+  std::optional<size_t> ping_forever_after;
+  std::string ping_chunk;
+  int64_t ping_interval_ms = 200;
 };
 
 struct Options {

@@ -29,6 +29,9 @@ const std::vector<std::pair<std::string, KnobField>>& KnobTable() {
       {"omit_usage", &Knobs::omit_usage},
       {"words", &Knobs::words},
       {"fail_first_n", &Knobs::fail_first_n},
+      {"ping_after_chunks", &Knobs::ping_after_chunks},
+      {"ping_interval_ms", &Knobs::ping_interval_ms},
+      {"huge_body_bytes", &Knobs::huge_body_bytes},
   };
   return kTable;
 }

@@ -31,6 +31,9 @@ struct Knobs {
   std::optional<int64_t> omit_usage;
   std::optional<int64_t> words;
   std::optional<int64_t> fail_first_n;
+  std::optional<int64_t> ping_after_chunks;
+  std::optional<int64_t> ping_interval_ms;
+  std::optional<int64_t> huge_body_bytes;
 
   // Copies every knob that `top` sets over this one.
   void OverlayWith(const Knobs& top);

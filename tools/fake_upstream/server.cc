@@ -126,6 +126,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void WriteChunk() {
     if (plan_.abort_after && next_chunk_ == *plan_.abort_after) return DoClose();  // fault: no last chunk
+    if (plan_.ping_forever_after && next_chunk_ == *plan_.ping_forever_after) {
+      // Fault: pings until the reader gives up (a write error ends it).
+      return net::async_write(stream_, http::make_chunk(net::buffer(plan_.ping_chunk)),
+                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                if (ec) return self->DoClose();
+                                self->After(self->plan_.ping_interval_ms, &Session::WriteChunk);
+                              });
+    }
     if (next_chunk_ == plan_.chunks.size()) {
       net::async_write(stream_, http::make_chunk_last(), [self = shared_from_this()](beast::error_code ec, std::size_t) {
         self->serializer_.reset();
