@@ -9,7 +9,9 @@ namespace routeall::gateway {
 UsagePublisher::UsagePublisher(std::unique_ptr<MessageProducer> producer, std::unique_ptr<Spool> spool,
                                UsagePublisherOptions options)
     : spool_(std::move(spool)), producer_(std::move(producer)), options_(options) {
-  replayer_ = std::thread([this] { Background(); });
+  replayer_ = std::thread([this] { ReplayLoop(); });
+  // Its own thread: a replay pass can wait on the broker for seconds.
+  syncer_ = std::thread([this] { SyncLoop(); });
 }
 
 UsagePublisher::~UsagePublisher() { Shutdown(std::chrono::seconds(5)); }
@@ -104,28 +106,33 @@ void UsagePublisher::SyncNow() {
   sync_ok_ = st.ok();
 }
 
-void UsagePublisher::Background() {
-  using Clock = std::chrono::steady_clock;
-  auto wait = options_.replay_interval;
-  auto next_replay = Clock::now() + wait;
+void UsagePublisher::SyncLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     cv_.wait_for(lock, options_.sync_interval, [&] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
     SyncNow();
-    if (Clock::now() >= next_replay) {
-      spool_->Rotate();  // even when nothing failed: acknowledged segments are deleted
-      int64_t spooled_before = spooled_.load();
-      bool had_work = !spool_->SegmentsToReplay().empty();
-      if (had_work) {
-        int n = ReplayOnce();
-        if (n > 0) LogInfo("replayed spooled usage events", {{"count", n}});
-      }
-      bool failing = had_work && spooled_.load() > spooled_before;
-      wait = failing ? std::min(options_.max_backoff, wait * 2) : options_.replay_interval;
-      next_replay = Clock::now() + wait;
+    lock.lock();
+  }
+}
+
+void UsagePublisher::ReplayLoop() {
+  auto wait = options_.replay_interval;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, wait, [&] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    spool_->Rotate();  // even when nothing failed: acknowledged segments are deleted
+    int64_t spooled_before = spooled_.load();
+    bool had_work = !spool_->SegmentsToReplay().empty();
+    if (had_work) {
+      int n = ReplayOnce();
+      if (n > 0) LogInfo("replayed spooled usage events", {{"count", n}});
     }
+    bool failing = had_work && spooled_.load() > spooled_before;
+    wait = failing ? std::min(options_.max_backoff, wait * 2) : options_.replay_interval;
     lock.lock();
   }
 }
@@ -138,6 +145,7 @@ void UsagePublisher::Shutdown(std::chrono::milliseconds flush) {
   }
   cv_.notify_all();
   if (replayer_.joinable()) replayer_.join();
+  if (syncer_.joinable()) syncer_.join();
   if (producer_) {
     (void)producer_->Flush(flush);
     // Destroying the producer fails whatever is still queued: those events stay in the spool.

@@ -47,7 +47,7 @@ class UsagePublisher : public UsageSink {
 
   // Runs one replay pass over the spooled segments now; returns events re-delivered.
   int ReplayOnce();
-  // fdatasyncs the spool now (the background thread does every sync_interval).
+  // fdatasyncs the spool now (a background thread does every sync_interval).
   void SyncNow();
   // Stops replaying, waits up to flush for in-flight deliveries, spools what is left.
   void Shutdown(std::chrono::milliseconds flush);
@@ -66,7 +66,8 @@ class UsagePublisher : public UsageSink {
  private:
   void Send(const std::string& key, const std::string& payload, std::optional<Spool::Ref> ref, bool replay,
             std::shared_ptr<std::atomic<int>> left, std::shared_ptr<std::atomic<int>> failed);
-  void Background();
+  void ReplayLoop();
+  void SyncLoop();
 
   std::unique_ptr<Spool> spool_;  // declared before producer_: outlives its callbacks
   std::unique_ptr<MessageProducer> producer_;
@@ -76,8 +77,9 @@ class UsagePublisher : public UsageSink {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::mutex replay_mu_;  // one replay pass at a time
-  std::thread replayer_;  // syncs the spool, rotates and replays it
-  bool sync_ok_ = true;    // touched by the background thread, then by Shutdown after joining it
+  std::thread replayer_;  // rotates and replays the spool
+  std::thread syncer_;    // fdatasyncs it every sync_interval
+  bool sync_ok_ = true;   // touched by syncer_, then by Shutdown after joining it
 };
 
 }  // namespace routeall::gateway
