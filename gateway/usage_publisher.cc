@@ -102,8 +102,8 @@ int UsagePublisher::ReplayOnce() {
 
 void UsagePublisher::SyncNow() {
   absl::Status st = spool_->Sync();
-  if (!st.ok() && sync_ok_) LogError("usage spool fsync failing", {{"error", st.ToString()}});
-  sync_ok_ = st.ok();
+  if (!st.ok() && sync_ok_.exchange(false)) LogError("usage spool fsync failing", {{"error", st.ToString()}});
+  if (st.ok()) sync_ok_ = true;
 }
 
 void UsagePublisher::SyncLoop() {

@@ -79,7 +79,7 @@ class UsagePublisher : public UsageSink {
   std::mutex replay_mu_;  // one replay pass at a time
   std::thread replayer_;  // rotates and replays the spool
   std::thread syncer_;    // fdatasyncs it every sync_interval
-  bool sync_ok_ = true;   // touched by syncer_, then by Shutdown after joining it
+  std::atomic<bool> sync_ok_{true};  // to log a failing fsync once, not every 100 ms
 };
 
 }  // namespace routeall::gateway
