@@ -3,9 +3,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 
 #include "common/config.h"
 #include "common/crypto.h"
@@ -83,10 +89,12 @@ int main(int argc, char** argv) {
   routeall::gateway::GrpcAdapterClient adapter(adapter_ch);
   routeall::gateway::GrpcBillingClient billing(billing_ch);
 
-  // Usage events: Kafka without waiting for acks; what fails lands in the local spool.
+  // Usage events: written ahead to the local spool (survives SIGKILL), then to Kafka without
+  // waiting for acks; a spool segment is deleted once Kafka acked all of it.
   routeall::KafkaProducerOptions kopts;
   kopts.brokers = config->GetString("kafka-brokers", "127.0.0.1:19092");
-  // Fail fast to the durable spool instead of holding events in memory for long.
+  // The event is on disk already; this only bounds how long a delivery is retried in memory
+  // before the spool's replayer takes it over.
   kopts.properties["message.timeout.ms"] = config->GetString("kafka-message-timeout-ms", "5000");
   auto producer = routeall::KafkaProducer::Create(kopts);
   if (!producer.ok()) return Fail("cannot create Kafka producer", producer.status());
@@ -95,6 +103,65 @@ int main(int argc, char** argv) {
   routeall::gateway::UsagePublisherOptions uopts;
   uopts.topic = config->GetString("usage-topic", "routeall.usage.v1");
   routeall::gateway::UsagePublisher publisher(std::move(*producer), std::move(*spool), uopts);
+  // Usage durability metrics, refreshed every second. THE alarm is ..._lost_total > 0.
+  auto counter_of = [&](const char* name, const char* help) -> prometheus::Counter& {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(*registry).Add({});
+  };
+  auto gauge_of = [&](const char* name, const char* help) -> prometheus::Gauge& {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(*registry).Add({});
+  };
+  struct UsageMetric {
+    prometheus::Counter& counter;
+    std::function<int64_t()> read;
+    int64_t last = 0;
+  };
+  std::vector<UsageMetric> usage_counters = {
+      {counter_of("routeall_gateway_usage_events_lost_total",
+                  "Usage events lost: neither delivered nor kept (spool write and delivery both failed) or found "
+                  "corrupt in the spool. Must stay 0: alarm on any increase"),
+       [&] { return publisher.lost(); }},
+      {counter_of("routeall_gateway_usage_events_unprotected_total",
+                  "Usage events the spool could not write ahead (disk full): held in memory only until Kafka acks"),
+       [&] { return publisher.unprotected(); }},
+      {counter_of("routeall_gateway_usage_events_spooled_total",
+                  "Usage event deliveries that failed and left the event in the spool for replay"),
+       [&] { return publisher.spooled(); }},
+      {counter_of("routeall_gateway_usage_events_replayed_total", "Usage events delivered by a spool replay"),
+       [&] { return publisher.replayed(); }},
+  };
+  auto& spool_pending = gauge_of("routeall_gateway_usage_spool_pending_events",
+                                 "Usage events in the spool not yet acknowledged by Kafka (segments left by a "
+                                 "previous process count once read)");
+  auto& spool_bytes = gauge_of("routeall_gateway_usage_spool_bytes", "Bytes of usage spool segments on disk");
+  // Stopped and joined on every way out of main, before the publisher goes.
+  struct Ticker {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool stop = false;
+    std::thread thread;
+    void Stop() {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        stop = true;
+      }
+      cv.notify_all();
+      if (thread.joinable()) thread.join();
+    }
+    ~Ticker() { Stop(); }
+  } usage_metrics;
+  usage_metrics.thread = std::thread([&] {
+    std::unique_lock<std::mutex> lock(usage_metrics.mu);
+    do {
+      for (auto& m : usage_counters) {
+        int64_t now = m.read();
+        if (now > m.last) m.counter.Increment(static_cast<double>(now - m.last));
+        m.last = std::max(m.last, now);
+      }
+      auto st = publisher.spool_stats();
+      spool_pending.Set(static_cast<double>(st.unacked));
+      spool_bytes.Set(static_cast<double>(st.bytes));
+    } while (!usage_metrics.cv.wait_for(lock, std::chrono::seconds(1), [&] { return usage_metrics.stop; }));
+  });
 
   // Counts what upstreams do not report (cut streams): required, never guessed.
   auto counter = routeall::gateway::TokenizerUsageCounter::Load(config->GetString("tokenizer-dir", ".cache/tokenizer"));
@@ -213,6 +280,8 @@ int main(int argc, char** argv) {
   (*server)->Stop(*drain);
   // No request is in flight any more: flush usage to Kafka, spool whatever is left.
   publisher.Shutdown(std::chrono::seconds(10));
-  routeall::LogInfo("stopped", {{"usage_delivered", publisher.delivered()}, {"usage_spooled", publisher.spooled()}});
+  usage_metrics.Stop();
+  routeall::LogInfo("stopped", {{"usage_delivered", publisher.delivered()}, {"usage_spooled", publisher.spooled()},
+                                {"usage_lost", publisher.lost()}, {"usage_spool_pending", publisher.spool_stats().unacked}});
   return 0;
 }
