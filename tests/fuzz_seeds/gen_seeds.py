@@ -50,8 +50,9 @@ def with_raw(body, key, raw):
 
 PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 DEEP = 5000
-# Far beyond any sane limit; only meaningful once the codecs bound nesting depth (see deep/).
-VERY_DEEP = 200000
+# Far beyond any sane limit: these overflow the stack until the codecs bound nesting depth,
+# so they live in deep/<target>/ and scripts/fuzz reads them only with ROUTEALL_FUZZ_DEEP=1.
+VERY_DEEP = 100000
 
 # ---- OpenAI chat requests ----------------------------------------------------------------
 T = "routeall_openai_request_fuzz"
@@ -89,14 +90,14 @@ write(T, "deep_extra.json", with_raw(oa_min, "x", deep_array(DEEP)))
 write(T, "deep_content.json", '{"model":"m","messages":[{"role":"user","content":%s}]}' % deep_array(DEEP))
 write(T, "deep_object_schema.json", '{"model":"m","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function",'
       '"function":{"name":"f","parameters":%s}}]}' % deep_object(DEEP))
-write("deep", "openai_request_very_deep_extra.json", with_raw(oa_min, "x", deep_array(VERY_DEEP)))
+write("deep/" + T, "very_deep_extra.json", with_raw(oa_min, "x", deep_array(VERY_DEEP)))
 
 # ---- Anthropic messages requests ---------------------------------------------------------
 T = "routeall_anthropic_request_fuzz"
 an_min = {"model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
 write(T, "minimal.json", an_min)
 write(T, "full.json", {
-    "model": "claude-sonnet-4-5", "max_tokens": 1024,
+    "model": "claude-sonnet-4-5", "max_tokens": 4096,
     "system": [{"type": "text", "text": "be brief", "cache_control": {"type": "ephemeral"}}, {"type": "text", "text": "be kind"}],
     "messages": [
         {"role": "user", "content": [
@@ -127,6 +128,8 @@ write(T, "deep_extra.json", with_raw(an_min, "x", deep_array(DEEP)))
 write(T, "deep_tool_input.json", '{"model":"m","max_tokens":1,"messages":[{"role":"assistant","content":[{"type":"tool_use",'
       '"id":"t","name":"f","input":{"a":%s}}]}]}' % deep_array(DEEP))
 write(T, "deep_content.json", '{"model":"m","max_tokens":1,"messages":[{"role":"user","content":%s}]}' % deep_array(DEEP))
+write("deep/" + T, "very_deep_tool_input.json", '{"model":"m","max_tokens":1,"messages":[{"role":"assistant","content":'
+      '[{"type":"tool_use","id":"t","name":"f","input":{"a":%s}}]}]}' % deep_array(VERY_DEEP))
 
 # ---- Gemini generateContent requests ------------------------------------------------------
 T = "routeall_gemini_request_fuzz"
@@ -163,6 +166,7 @@ write(T, "deep_extra.json", with_raw(ge_min, "x", deep_array(DEEP)))
 write(T, "deep_args.json", '{"contents":[{"role":"model","parts":[{"functionCall":{"name":"f","args":{"a":%s}}}]}]}'
       % deep_array(DEEP))
 write(T, "deep_schema.json", '{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"responseSchema":%s}}' % deep_object(DEEP))
+write("deep/" + T, "very_deep_extra.json", with_raw(ge_min, "x", deep_array(VERY_DEEP)))
 
 # ---- Upstream responses (unary and SSE), through each provider ------------------------------
 def sse(events, crlf=False):
@@ -228,6 +232,7 @@ write(T, "error_500_html.txt", "500\n<html>oops</html>")
 write(T, "error_200_body.json", oa_err)
 write(T, "deep_unary.json", '{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":%s}}]}' % deep_array(DEEP))
 write(T, "deep_stream.sse", "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%s}}]}\n\n" % deep_array(DEEP))
+write("deep/" + T, "very_deep_unary.json", '{"id":"x","choices":[],"x":%s}' % deep_array(VERY_DEEP))
 
 T = "routeall_anthropic_upstream_fuzz"
 an_usage = {"input_tokens": 10, "cache_creation_input_tokens": 2, "cache_read_input_tokens": 3, "output_tokens": 20,
@@ -286,6 +291,8 @@ write(T, "deep_unary.json", '{"id":"m","type":"message","content":[{"type":"tool
       % deep_array(DEEP))
 write(T, "deep_stream.sse", "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":%s}}\n\n"
       % deep_array(DEEP))
+write("deep/" + T, "very_deep_stream.sse", "event: message_start\ndata: {\"type\":\"message_start\",\"x\":%s}\n\n"
+      % deep_array(VERY_DEEP))
 
 T = "routeall_gemini_upstream_fuzz"
 ge_usage = {"promptTokenCount": 10, "candidatesTokenCount": 20, "totalTokenCount": 35, "cachedContentTokenCount": 4,
@@ -329,6 +336,7 @@ write(T, "error_array.txt", "503\n[" + dump(ge_err) + "]")
 write(T, "error_200_body.json", ge_err)
 write(T, "deep_unary.json", '{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":%s}}}]}}]}' % deep_array(DEEP))
 write(T, "deep_stream.sse", "data: {\"candidates\":[{\"content\":{\"parts\":%s}}]}\r\n\r\n" % deep_array(DEEP))
+write("deep/" + T, "very_deep_error.txt", "429\n{\"error\":{\"message\":\"m\",\"details\":%s}}" % deep_array(VERY_DEEP))
 
 # ---- Codec-level upstream stream events ("<event name>\n<data>" split at blank lines) -----------
 T = "routeall_upstream_stream_fuzz"
@@ -399,5 +407,7 @@ write(T, "usage.http", http_req("GET", "/v1/usage?from=2026-01-01T00:00:00Z&to=2
 write(T, "admin.http", http_req("GET", "/admin/v1/usage?account_id=acct_1&&=x&account_id=2", [("Authorization", "Bearer a")]))
 write(T, "chunked.http", "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer k\r\n"
       "Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(dump(oa_min)), dump(oa_min)))
+write("deep/" + T, "very_deep_body.http", http_req("POST", "/v1/messages", [("x-api-key", "k")],
+                                                    with_raw(an_min, "x", deep_array(VERY_DEEP))))
 write(T, "deep_body.http", http_req("POST", "/v1/chat/completions", [("Authorization", "Bearer k")],
                                     with_raw(oa_min, "x", deep_array(DEEP))))
