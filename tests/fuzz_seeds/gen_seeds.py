@@ -291,8 +291,8 @@ write(T, "deep_unary.json", '{"id":"m","type":"message","content":[{"type":"tool
       % deep_array(DEEP))
 write(T, "deep_stream.sse", "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":%s}}\n\n"
       % deep_array(DEEP))
-write("deep/" + T, "very_deep_stream.sse", "event: message_start\ndata: {\"type\":\"message_start\",\"x\":%s}\n\n"
-      % deep_array(VERY_DEEP))
+write("deep/" + T, "very_deep_tool_input.json", '{"id":"m","type":"message","content":[{"type":"tool_use","id":"t",'
+      '"name":"f","input":{"a":%s}}]}' % deep_array(VERY_DEEP))
 
 T = "routeall_gemini_upstream_fuzz"
 ge_usage = {"promptTokenCount": 10, "candidatesTokenCount": 20, "totalTokenCount": 35, "cachedContentTokenCount": 4,
@@ -336,7 +336,8 @@ write(T, "error_array.txt", "503\n[" + dump(ge_err) + "]")
 write(T, "error_200_body.json", ge_err)
 write(T, "deep_unary.json", '{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":%s}}}]}}]}' % deep_array(DEEP))
 write(T, "deep_stream.sse", "data: {\"candidates\":[{\"content\":{\"parts\":%s}}]}\r\n\r\n" % deep_array(DEEP))
-write("deep/" + T, "very_deep_error.txt", "429\n{\"error\":{\"message\":\"m\",\"details\":%s}}" % deep_array(VERY_DEEP))
+write("deep/" + T, "very_deep_args.json", '{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":%s}}}]}}]}'
+      % deep_array(VERY_DEEP))
 
 # ---- Codec-level upstream stream events ("<event name>\n<data>" split at blank lines) -----------
 T = "routeall_upstream_stream_fuzz"
