@@ -32,11 +32,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   encoded.erase("stream_options");
   // An assistant's reasoning_content is read for upstreams that replay reasoning (Anthropic,
   // Gemini) but OpenAI's request schema has no field for it, so the OpenAI encoding drops it.
+  // A message with neither content nor tool calls still needs a content field upstream: it
+  // goes out as "" and comes back as one empty text part.
   for (auto& m : *req.mutable_messages()) {
     auto* parts = m.mutable_parts();
     for (int i = parts->size() - 1; i >= 0; --i) {
       if (parts->Get(i).has_thinking()) parts->DeleteSubrange(i, 1);
     }
+    if (parts->empty() && m.tool_calls_size() == 0) m.add_parts()->set_text("");
   }
   ChatRequest again;
   std::string text = encoded.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
