@@ -608,6 +608,12 @@ std::optional<ApiError> DecodeMessagesRequest(std::string_view body_text, v1::Ch
   if (auto err = DecodeTools(body, out, &cache, &server_tools)) return err;
   if (auto err = DecodeToolChoice(body, out)) return err;
   if (auto err = DecodeThinking(body, out, &extra)) return err;
+  // Anthropic answers 400 here; accepting it would make the upstream encoding drop thinking
+  // (it must keep budget < max_tokens) and the client would silently get none.
+  if (out->has_thinking_budget_tokens() && out->thinking_budget_tokens() >= out->max_tokens()) {
+    return Bad("max_tokens", "Input should be greater than thinking.budget_tokens (" +
+                                 std::to_string(out->thinking_budget_tokens()) + "), got " + std::to_string(out->max_tokens()));
+  }
 
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (!KnownRequestFields().count(it.key())) extra[it.key()] = it.value();

@@ -38,7 +38,7 @@ std::vector<std::pair<std::string, json>> ParseSse(const std::string& text) {
 TEST(AnthropicCodecTest, DecodesAFullRequest) {
   json body = {
       {"model", "claude-sonnet-4-5"},
-      {"max_tokens", 1024},
+      {"max_tokens", 4096},
       {"system", {{{"type", "text"}, {"text", "be brief"}}, {{"type", "text"}, {"text", "be kind"}}}},
       {"messages",
        {{{"role", "user"},
@@ -68,7 +68,7 @@ TEST(AnthropicCodecTest, DecodesAFullRequest) {
   auto err = Decode(body, &req);
   ASSERT_FALSE(err.has_value()) << err->message;
   EXPECT_EQ(req.source_dialect(), v1::DIALECT_ANTHROPIC);
-  EXPECT_EQ(req.max_tokens(), 1024);
+  EXPECT_EQ(req.max_tokens(), 4096);
   ASSERT_EQ(req.messages_size(), 6);
   EXPECT_EQ(req.messages(0).role(), v1::ROLE_SYSTEM);
   EXPECT_EQ(req.messages(0).parts_size(), 2);
@@ -176,7 +176,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"ToolChoiceToolWithoutName", [](json& b) { b["tool_choice"] = {{"type", "tool"}}; }, "tool_choice.name"},
         BadCase{"ThinkingBudgetTooSmall", [](json& b) { b["thinking"] = {{"type", "enabled"}, {"budget_tokens", 100}}; },
                 "thinking.budget_tokens"},
-        BadCase{"ThinkingWithoutType", [](json& b) { b["thinking"] = json::object(); }, "thinking.type"}),
+        BadCase{"ThinkingWithoutType", [](json& b) { b["thinking"] = json::object(); }, "thinking.type"},
+        // Found by the round-trip fuzzer: the upstream encoding used to drop thinking instead.
+        BadCase{"ThinkingBudgetNotBelowMaxTokens",
+                [](json& b) { b["thinking"] = {{"type", "enabled"}, {"budget_tokens", 1024}}; }, "max_tokens"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(AnthropicCodecTest, InvalidJsonIs400) {
