@@ -718,10 +718,6 @@ std::string HttpClientResponseHead::Header(std::string_view name) const {
   return "";
 }
 
-bool ResponseStarted(const absl::Status& status) {
-  return !status.ok() && status.GetPayload(kResponseStartedPayload).has_value();
-}
-
 bool RetryableBeforeResponse(const absl::Status& status) {
   return (status.code() == absl::StatusCode::kUnavailable || status.code() == absl::StatusCode::kDeadlineExceeded) &&
          !ResponseStarted(status);

@@ -59,8 +59,11 @@ struct HttpClientResponse {
 // to test it: only failures WITHOUT it are safe to retry on another upstream.
 inline constexpr char kResponseStartedPayload[] = "type.routeall.dev/http.ResponseStarted";
 
-// True iff `status` is an error raised after at least one response byte arrived.
-bool ResponseStarted(const absl::Status& status);
+// True iff `status` is an error raised after at least one response byte arrived (inline: the
+// adapter's providers use it without linking the client).
+inline bool ResponseStarted(const absl::Status& status) {
+  return !status.ok() && status.GetPayload(kResponseStartedPayload).has_value();
+}
 
 // True iff `status` is an UNAVAILABLE or DEADLINE_EXCEEDED error raised before any response
 // byte arrived: the request can be sent again elsewhere.
