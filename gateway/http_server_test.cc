@@ -165,32 +165,18 @@ TEST_F(HttpServerTest, ClientGoneMakesWritesFail) {
   EXPECT_TRUE(f.get());
 }
 
-}  // namespace
-}  // namespace routeall::gateway
-
-namespace routeall::gateway {
-namespace {
-
-namespace beast = boost::beast;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
-
-class HttpLimitsTest : public ::testing::Test {
+// Limits on what a client may make the edge hold (time, connections, bytes).
+class HttpLimitsTest : public HttpServerTest {
  protected:
   void StartServer(HttpServerOptions opts) {
-    auto s = HttpServer::Start(opts, [this](const HttpRequest& req, ResponseWriter& out) {
-      ++calls_;
-      HttpResponse res{http::status::ok, 11};
-      res.body() = "got " + std::to_string(req.body().size());
-      out.Send(std::move(res));
-    });
-    ASSERT_TRUE(s.ok()) << s.status();
-    server_ = std::move(*s);
-  }
-  tcp::socket Connect() {
-    tcp::socket sock(ioc_);
-    sock.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server_->port())));
-    return sock;
+    HttpServerTest::StartServer(
+        [this](const HttpRequest& req, ResponseWriter& out) {
+          ++calls_;
+          HttpResponse res{http::status::ok, 11};
+          res.body() = "got " + std::to_string(req.body().size());
+          out.Send(std::move(res));
+        },
+        opts);
   }
   // Reads whatever the server sends until it closes (or timeout).
   static std::string ReadAll(tcp::socket& sock, std::chrono::seconds timeout = std::chrono::seconds(10)) {
@@ -206,8 +192,6 @@ class HttpLimitsTest : public ::testing::Test {
     return out;
   }
 
-  net::io_context ioc_;
-  std::unique_ptr<HttpServer> server_;
   std::atomic<int> calls_{0};
 };
 

@@ -812,6 +812,9 @@ json EncodeGenerateContentRequest(const v1::ChatRequest& req) {
           }
           parts.push_back(std::move(part));
         }
+        // A signature with no later part to carry it still goes back (as an empty thought):
+        // dropping it would break the model's next turn.
+        if (!sig.empty()) parts.push_back({{"text", ""}, {"thought", true}, {"thoughtSignature", sig}});
         append("model", std::move(parts));
         break;
       case v1::ROLE_TOOL: {

@@ -542,5 +542,20 @@ TEST(GeminiStreamTest, AnthropicStreamReachesAGeminiClient) {
   EXPECT_EQ(events[1]["candidates"][0]["content"]["parts"][0], json({{"text", "answer"}, {"thoughtSignature", "ANTH"}}));
 }
 
+// Found by the round-trip fuzzer: a model turn whose only part is a signed thought with no
+// text lost its signature when re-encoded.
+TEST(GeminiCodecTest, SignatureOnlyThoughtSurvivesARoundTrip) {
+  v1::ChatRequest req;
+  ASSERT_FALSE(DecodeGenerateContentRequest(
+      "m",
+      R"({"contents":[{"role":"user","parts":[{"text":"hi"}]},
+                      {"role":"model","parts":[{"text":"","thought":true,"thoughtSignature":"SIG"}]},
+                      {"role":"user","parts":[{"text":"again"}]}]})",
+      false, &req));
+  json out = EncodeGenerateContentRequest(req);
+  ASSERT_EQ(out["contents"].size(), 3u);
+  EXPECT_EQ(out["contents"][1]["parts"][0]["thoughtSignature"], "SIG");
+}
+
 }  // namespace
 }  // namespace routeall::codecs::gemini

@@ -9,6 +9,17 @@
 namespace routeall::billing {
 namespace {
 
+// A Reserve of up to 1000 output tokens of model "m" for account 1 at multiplier 1.
+v1::ReserveRequest ReserveFor(const std::string& request_id) {
+  v1::ReserveRequest req;
+  req.set_request_id(request_id);
+  req.set_account_id(1);
+  req.set_model("m");
+  req.set_max_output_tokens(1000);
+  req.set_multiplier_ppm(1000000);
+  return req;
+}
+
 class BillingServiceTest : public ::testing::Test {
  protected:
   BillingServiceTest()
@@ -38,12 +49,7 @@ TEST_F(BillingServiceTest, ReserveMapsPricesHoldsAndErrors) {
   ASSERT_TRUE(service_.SetPrice(&ctx_, &set, &set_resp).ok());
   EXPECT_EQ(set_resp.price().version(), 1);
 
-  v1::ReserveRequest req;
-  req.set_request_id("r1");
-  req.set_account_id(1);
-  req.set_model("m");
-  req.set_max_output_tokens(1000);
-  req.set_multiplier_ppm(1000000);
+  v1::ReserveRequest req = ReserveFor("r1");
   v1::ReserveResponse resp;
   EXPECT_EQ(service_.Reserve(&ctx_, &req, &resp).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 
@@ -101,12 +107,7 @@ TEST_F(BillingServiceTest, ReleaseByRequestId) {
   v1::SetPriceResponse set_resp;
   ASSERT_TRUE(service_.SetPrice(&ctx_, &set, &set_resp).ok());
   ASSERT_TRUE(book_->TopUp(1, 1000, "", "fund").ok());
-  v1::ReserveRequest req;
-  req.set_request_id("r1");
-  req.set_account_id(1);
-  req.set_model("m");
-  req.set_max_output_tokens(1000);
-  req.set_multiplier_ppm(1000000);
+  v1::ReserveRequest req = ReserveFor("r1");
   v1::ReserveResponse resp;
   ASSERT_TRUE(service_.Reserve(&ctx_, &req, &resp).ok());
 

@@ -170,3 +170,41 @@ def test_absurd_upstream_usage_never_bills_negative_or_wraps(base_url, admin, le
     assert after <= before, "no charge may ever be negative (add money)"
     for row in ledger.usage_rows(acct):
         assert int(row[1]) <= 0  # usage rows only ever take money
+
+
+def test_sigterm_drains_in_flight_streams_and_bills_them(base_url, admin, ledger, stack, model):
+    """A rolling restart must not cut customers: SIGTERM lets in-flight requests and streams
+    finish (within --drain-ms) and every one of them is billed."""
+    import threading
+
+    from conftest import raw_chat
+
+    acct, key = admin.new_account(10_000_000)
+    results = []
+
+    def one(i):
+        # ~30 words at 60 ms each: still streaming when the gateway is told to stop.
+        r = raw_chat(base_url, key, model, f"drain {i} [[fake words=30 chunk_delay_ms=60]]", stream=True,
+                     timeout=60)
+        results.append(r)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.7)
+    stop = threading.Thread(target=stack.stop, args=("gateway",))
+    stop.start()
+    for t in threads:
+        t.join(60)
+    stop.join(60)
+    stack.start("gateway")
+    assert len(results) == 4
+    for r in results:
+        assert r.status == 200
+        assert b"[DONE]" in r.body, "the stream completed, not cut by the shutdown"
+        assert r.trailers.get("x-routeall-charge-credit"), "and it carried its charge"
+    rows = ledger.wait_for_rows(acct, 4, timeout=60)
+    assert len(rows) == 4
+    charged = sorted(-int(row[1]) for row in rows)
+    shown = sorted(int(r.trailers["x-routeall-charge-credit"].replace(".", "")) for r in results)
+    assert charged == shown
