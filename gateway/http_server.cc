@@ -6,6 +6,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -32,6 +33,10 @@ struct HttpServer::Shared {
   ElasticThreadPool workers;
   std::atomic<int> in_flight{0};
   HttpServerStats stats;
+  // Keeps the io threads running while handlers still write on workers: once the acceptor is
+  // closed at shutdown nothing else may be pending, and io_context::run() would return,
+  // leaving in-flight streams hanging instead of draining.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::atomic<bool> stopping{false};
   std::atomic<bool> io_stopped{false};
 };
@@ -386,6 +391,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.host, ":", options.port, ": ", ec.message()));
   }
   server->port_ = acc.local_endpoint().port();
+  server->shared_->work.emplace(server->shared_->ioc.get_executor());
   DoAccept(server->shared_);
   for (int i = 0; i < std::max(1, options.io_threads); ++i) {
     server->io_threads_.emplace_back([shared = server->shared_] { shared->ioc.run(); });
@@ -406,6 +412,7 @@ void HttpServer::Stop(std::chrono::milliseconds drain) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   shared_->io_stopped = true;
+  shared_->work.reset();
   shared_->ioc.stop();
   for (auto& t : io_threads_) t.join();
   shared_->workers.Stop();

@@ -284,7 +284,8 @@ def fake_port():
 
 def add_routed_model(admin, fake, channels, prefix="e2e-route"):
     """Creates a fresh model (with a price) served by one new channel per entry of `channels`
-    (dicts with optional "priority", "weight", "knobs"), each on its own fake instance whose
+    (dicts with optional "priority", "weight", "knobs", and "channel": extra channel fields such
+    as {"timeout": "2s", "stream_idle_timeout": "1s"}), each on its own fake instance whose
     knobs are set first. Returns (model, [{"id", "name", "instance"}...]) in the given order."""
     tag = uuid.uuid4().hex[:10]
     model = f"{prefix}-{tag}"
@@ -297,7 +298,7 @@ def add_routed_model(admin, fake, channels, prefix="e2e-route"):
         body = {"name": f"{model}-{i}", "provider": "DIALECT_OPENAI",
                 "base_url": f"http://127.0.0.1:{fake_port()}/x/{instance}", "api_key": "fake-upstream-key",
                 "models": [{"model": model}], "priority": spec.get("priority", 0),
-                "weight": spec.get("weight", 1), "enabled": True}
+                "weight": spec.get("weight", 1), "enabled": True, **spec.get("channel", {})}
         ch = admin.call("POST", "/admin/channels", body)["channel"]
         created.append({"id": int(ch["id"]), "name": ch["name"], "instance": instance})
     return model, created

@@ -208,3 +208,58 @@ def test_sigterm_drains_in_flight_streams_and_bills_them(base_url, admin, ledger
     charged = sorted(-int(row[1]) for row in rows)
     shown = sorted(int(r.trailers["x-routeall-charge-credit"].replace(".", "")) for r in results)
     assert charged == shown
+
+
+# --- Hostile upstreams (the fake's hostile modes), one fresh routed model per test ----------
+
+def _routed(admin, fake, channels):
+    from conftest import add_routed_model
+    return add_routed_model(admin, fake, channels, prefix="e2e-hostile")
+
+
+def test_endless_ping_only_stream_is_cut_billed_and_not_a_channel_failure(base_url, admin, fake, ledger):
+    from conftest import channel_health, fake_requests, raw_chat
+    model, chans = _routed(admin, fake, [
+        {"priority": 10, "knobs": {"words": 20, "ping_after_chunks": 3, "ping_interval_ms": 100},
+         "channel": {"stream_idle_timeout": "1s"}},
+        {"priority": 0}])
+    acct, key = admin.new_account(10_000_000)
+    start = time.time()
+    r = raw_chat(base_url, key, model, "endless", stream=True, timeout=30)
+    took = time.time() - start
+    assert r.status == 200
+    assert took < 10, f"the ping-only stream must be cut by the 1 s idle limit, took {took:.1f} s"
+    assert b"[DONE]" not in r.body and b'"error"' in r.body, "ends with a dialect error event"
+    assert fake_requests(fake, chans[1]["instance"]) == 0, "never retried on another channel"
+    rows = ledger.wait_for_rows(acct, 1, timeout=30)
+    assert len(rows) == 1 and int(rows[0][4]) >= 3, "billed what was produced (3 words at least)"
+    assert channel_health(admin, chans[0]["id"]).get("consecutive_failures", 0) == 0
+
+
+def test_huge_upstream_body_is_refused_not_retried(base_url, admin, fake, ledger):
+    from conftest import fake_requests
+    model, chans = _routed(admin, fake, [
+        {"priority": 10, "knobs": {"huge_body_bytes": 40 << 20}},
+        {"priority": 0}])
+    _, key = admin.new_account(10_000_000)
+    r = chat(base_url, key, model, "huge please", timeout=60)
+    assert r.status_code == 502, r.text[:300]
+    assert r.json()["error"]["code"] == "upstream_response_too_large"
+    assert fake_requests(fake, chans[1]["instance"]) == 0
+
+
+def test_slow_generation_times_out_without_failover_or_circuit(base_url, admin, fake, ledger):
+    from conftest import channel_health, fake_requests, raw_chat
+    # Answers at once, then 3 s between chunks: longer than the channel's 1 s timeout.
+    model, chans = _routed(admin, fake, [
+        {"priority": 10, "knobs": {"words": 5, "chunk_delay_ms": 3000}, "channel": {"timeout": "1s"}},
+        {"priority": 0}])
+    acct, key = admin.new_account(10_000_000)
+    for _ in range(4):
+        r = raw_chat(base_url, key, model, "slow", stream=True, timeout=30)
+        # Cut after the first chunk (an error event ends the stream) or before it (a 504).
+        assert (r.status == 200 and b'"error"' in r.body) or r.status == 504, (r.status, r.body[:300])
+    assert fake_requests(fake, chans[1]["instance"]) == 0, "a slow channel is not failed over"
+    health = channel_health(admin, chans[0]["id"])
+    assert health.get("state", "CIRCUIT_STATE_CLOSED") == "CIRCUIT_STATE_CLOSED", health
+    assert len(ledger.wait_for_rows(acct, 4, timeout=30)) == 4, "each produced something and is billed"
