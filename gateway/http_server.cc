@@ -160,6 +160,16 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseWri
   }
 
   void DoReadHeader() {
+    // Fast path: a small request usually arrives whole in the first read; parse what is
+    // buffered now instead of paying another async round trip (and its timer) for it.
+    if (buffer_.size() > 0) {
+      beast::error_code ec;
+      parser_->eager(true);
+      size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec && ec != http::error::need_more) return OnRead(ec);
+      if (parser_->is_header_done()) return OnHeader();
+    }
     stream_.expires_after(shared_->options.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec == beast::error::timeout) self->shared_->stats.header_timeouts.fetch_add(1);
@@ -230,6 +240,7 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseWri
   }
 
   void DoReadBody() {
+    if (parser_->is_done()) return OnRead({});
     stream_.expires_after(shared_->options.body_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
