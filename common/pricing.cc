@@ -24,7 +24,8 @@ BilledTokens SplitUsage(const llm::v1::Usage& u) {
   return t;
 }
 
-absl::Status ValidateUsage(const llm::v1::Usage& u) {
+absl::Status ValidateUsage(const llm::v1::Usage& u, int64_t max_count) {
+  max_count = std::min(max_count, kMaxUsageCount);
   const std::pair<const char*, int64_t> counts[] = {
       {"prompt_tokens", u.prompt_tokens()},         {"cached_tokens", u.cached_tokens()},
       {"cache_write_tokens", u.cache_write_tokens()}, {"completion_tokens", u.completion_tokens()},
@@ -32,11 +33,11 @@ absl::Status ValidateUsage(const llm::v1::Usage& u) {
       {"web_search_calls", u.web_search_calls()}};
   for (const auto& [name, v] : counts) {
     if (v < 0) return absl::InvalidArgumentError(absl::StrCat("usage ", name, " is negative: ", v));
-    if (v > kMaxUsageCount) {
-      return absl::InvalidArgumentError(absl::StrCat("usage ", name, " exceeds ", kMaxUsageCount, ": ", v));
+    if (v > max_count) {
+      return absl::InvalidArgumentError(absl::StrCat("usage ", name, " exceeds ", max_count, ": ", v));
     }
   }
-  // Each is <= 1e9 here, so the sum cannot overflow.
+  // Each is <= kMaxUsageCount (1e9) here, so the sum cannot overflow.
   if (u.cached_tokens() + u.cache_write_tokens() > u.prompt_tokens()) {
     return absl::InvalidArgumentError("usage cached_tokens + cache_write_tokens exceed prompt_tokens");
   }

@@ -44,7 +44,9 @@ BilledTokens SplitUsage(const llm::v1::Usage& usage);
 // OK, or INVALID_ARGUMENT naming the first problem: a negative count, a count above
 // kMaxUsageCount, or parts larger than their whole (cached + cache_write > prompt,
 // reasoning > completion). Billing dead-letters usage events that fail it.
-absl::Status ValidateUsage(const llm::v1::Usage& usage);
+// The gateway passes a tighter max_count (what it will believe from an upstream); a larger one
+// is clamped to kMaxUsageCount.
+absl::Status ValidateUsage(const llm::v1::Usage& usage, int64_t max_count = kMaxUsageCount);
 
 // Charge in micro-credits. Every kind is priced exactly (rate x tokens, in micro-credits per
 // million), summed, multiplied by the group multiplier, and only then rounded once, half

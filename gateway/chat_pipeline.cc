@@ -129,14 +129,7 @@ void SetUsageFields(http::fields& h, const v1::Usage& u, int64_t charge_micros) 
   h.set(kUsageFields[5], FormatCredits(charge_micros));
 }
 
-bool PlausibleUsage(const v1::Usage& u, int64_t max_tokens) {
-  for (int64_t v : {u.prompt_tokens(), u.cached_tokens(), u.cache_write_tokens(), u.completion_tokens(),
-                    u.reasoning_tokens(), u.web_search_calls(), u.calls()}) {
-    if (v < 0 || v > max_tokens) return false;
-  }
-  return u.cached_tokens() + u.cache_write_tokens() <= u.prompt_tokens() &&
-         u.reasoning_tokens() <= u.completion_tokens();
-}
+bool PlausibleUsage(const v1::Usage& u, int64_t max_tokens) { return ValidateUsage(u, max_tokens).ok(); }
 
 int64_t EstimatePromptTokens(const v1::ChatRequest& req) {
   // Tokens are rarely shorter than 3 bytes of text; images count by the vision formula.
@@ -285,6 +278,15 @@ int64_t ChatPipeline::Settle(Call& call, const v1::Usage& usage, int64_t channel
   call.result.usage = usage;
   call.result.charge_micros = charge;
   return charge;
+}
+
+bool ChatPipeline::TrustedUsage(const v1::Usage& usage, int64_t channel_id) const {
+  absl::Status st = ValidateUsage(usage, options_.max_plausible_tokens);
+  if (st.ok()) return true;
+  // Negative, absurd or inconsistent counts are never billed as reported (nor as zero).
+  LogWarn("implausible upstream usage; counting instead",
+          {{"channel_id", channel_id}, {"reason", std::string(st.message())}, {"usage", usage.ShortDebugString()}});
+  return false;
 }
 
 std::optional<ApiError> ChatPipeline::CheckKey(const PublicDialect& dialect, const HttpRequest& req) {
@@ -490,13 +492,8 @@ void ChatPipeline::Unary(Call& call, const std::vector<routing::v1::Candidate>& 
     answer.set_model(call.chat.model());
     if (answer.created_unix() == 0) answer.set_created_unix(deps_.now_unix());
     v1::Usage usage = answer.usage();
-    const bool reported = usage.source() == v1::USAGE_SOURCE_UPSTREAM;
-    if (reported && !PlausibleUsage(usage, options_.max_plausible_tokens)) {
-      // Negative, absurd or inconsistent counts are never billed as reported (nor as zero).
-      LogWarn("implausible upstream usage; counting instead",
-              {{"channel_id", c.channel_id()}, {"usage", usage.ShortDebugString()}});
-    }
-    if ((!reported || !PlausibleUsage(usage, options_.max_plausible_tokens)) && deps_.counter != nullptr) {
+    const bool trusted = usage.source() == v1::USAGE_SOURCE_UPSTREAM && TrustedUsage(usage, c.channel_id());
+    if (!trusted && deps_.counter != nullptr) {
       std::string produced;
       for (const auto& ch : answer.choices()) {
         for (const auto& p : ch.message().parts()) produced += p.text() + p.thinking().text();
@@ -574,11 +571,7 @@ void ChatPipeline::Stream(Call& call, const std::vector<routing::v1::Candidate>&
       const v1::ChatChunk& chunk = event.chunk();
       if (chunk.has_usage()) {
         usage = chunk.usage();
-        have_usage = PlausibleUsage(usage, options_.max_plausible_tokens);
-        if (!have_usage) {
-          LogWarn("implausible upstream usage; counting instead",
-                  {{"channel_id", c.channel_id()}, {"usage", usage.ShortDebugString()}});
-        }
+        have_usage = TrustedUsage(usage, c.channel_id());
       }
       for (const auto& d : chunk.deltas()) {
         produced += d.text();

@@ -87,6 +87,8 @@ class ChatPipeline {
   // Bills usage (publishes the event) and returns the charge.
   int64_t Settle(Call& call, const llm::v1::Usage& usage, int64_t channel_id,
                  billing::v1::RequestOutcome outcome);
+  // Whether an upstream's usage report can be billed as is (PlausibleUsage); logs why not.
+  bool TrustedUsage(const llm::v1::Usage& usage, int64_t channel_id) const;
   adapter::v1::GenerateRequest MakeCall(const Call& call, const routing::v1::Candidate& c) const;
   std::chrono::milliseconds Timeout(const routing::v1::Candidate& c) const;
   void Report(const routing::v1::Candidate& c, routing::v1::Outcome outcome, int http_status,
